@@ -1,0 +1,50 @@
+// Means and variances of many cells, merged over a fixed binary tree of trajectory indices.
+//
+// Floating-point addition is not associative, so a reduction is bit-reproducible only if its
+// order is fixed. MomentCascade fixes it by the trajectory index alone: trajectories are paired
+// as in a binary counter (0+1, 2+3, (0..1)+(2..3), ...), and whatever remains at the end is
+// folded from the most recent node down. A block of 2^k trajectories starting at a multiple of
+// 2^k is then exactly one subtree, so the result is the same for any number of threads and any
+// power-of-two block size. Merges use Chan et al.'s pairwise update of (count, mean, M2).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace carecast::engine {
+
+struct Moments {
+  std::uint64_t count = 0;
+  int level = 0;  // a full subtree of 2^level trajectories (the last, partial ones excepted)
+  std::vector<double> mean;
+  std::vector<double> m2;  // sum of squared deviations from the mean
+
+  // Merges `later`, which summarises the trajectories that follow this node's.
+  void merge_later(const Moments& later);
+  // Sample standard deviation of cell i (0 for fewer than two trajectories).
+  double sd(std::size_t i) const;
+};
+
+class MomentCascade {
+ public:
+  explicit MomentCascade(std::size_t cells) : cells_(cells) {}
+
+  // Adds one trajectory's values; trajectories must come in index order.
+  void add(std::span<const double> values);
+  // Adds a finished node (from another cascade), in trajectory order.
+  void push(Moments&& node);
+  // Hands over the stack, oldest first, leaving the cascade empty.
+  std::vector<Moments> take();
+  // Folds the stack: the moments of everything added. Leaves the cascade empty.
+  Moments finish();
+
+ private:
+  Moments fresh_node();
+
+  std::size_t cells_;
+  std::vector<Moments> stack_;  // levels strictly decreasing from bottom to top
+  std::vector<Moments> pool_;   // spare nodes, to avoid allocating per trajectory
+};
+
+}  // namespace carecast::engine

@@ -1,0 +1,65 @@
+// Counter-based random streams: a variate is addressed, not passed along.
+//
+// Every uniform the engine hands out is a pure function of (seed, trajectory, draw site, month,
+// index within the variate). A RandomStream is opened at one address and yields the uniforms of
+// that variate in order; opening it again at the same address yields the same numbers, whatever
+// thread, block or scenario asks. The generator is Random123's Philox4x32-10.
+#pragma once
+
+#include <Random123/philox.h>
+
+#include <cstdint>
+
+namespace carecast::engine {
+
+// Where a variate lives in the random-number space of a run.
+struct StreamAddress {
+  std::uint64_t seed = 0;
+  std::uint32_t trajectory = 0;
+  std::uint32_t site = 0;   // a draw site, numbered by the model
+  std::uint32_t month = 0;  // or any second index the site needs
+};
+
+class RandomStream {
+ public:
+  explicit RandomStream(const StreamAddress& address)
+      : key_{{static_cast<std::uint32_t>(address.seed),
+              static_cast<std::uint32_t>(address.seed >> 32)}},
+        counter_{{0u, address.month, address.site, address.trajectory}} {}
+
+  // 32 random bits.
+  std::uint32_t bits32() {
+    if (used_ == 4) refill();
+    return block_[used_++];
+  }
+
+  // 64 random bits (two consecutive 32-bit words).
+  std::uint64_t bits64() {
+    const std::uint64_t hi = bits32();
+    const std::uint64_t lo = bits32();
+    return (hi << 32) | lo;
+  }
+
+  // A uniform double strictly inside (0, 1), on the grid (k + 0.5) / 2^53.
+  double uniform() {
+    return (static_cast<double>(bits64() >> 11) + 0.5) * 0x1.0p-53;
+  }
+
+  // How many Philox blocks this stream has consumed (for tests and benchmarks).
+  std::uint32_t blocks_used() const { return counter_.v[0]; }
+
+ private:
+  void refill() {
+    const auto out = r123::Philox4x32()(counter_, key_);
+    for (int i = 0; i < 4; ++i) block_[i] = out.v[i];
+    ++counter_.v[0];
+    used_ = 0;
+  }
+
+  r123::Philox4x32::key_type key_;
+  r123::Philox4x32::ctr_type counter_;
+  std::uint32_t block_[4] = {0, 0, 0, 0};
+  int used_ = 4;
+};
+
+}  // namespace carecast::engine

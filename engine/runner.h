@@ -1,0 +1,36 @@
+// Runs a Simulator over many trajectories in parallel and summarises the outputs.
+//
+// Work is cut into fixed blocks of `block_size` trajectories (a power of two). oneTBB runs the
+// blocks of a wave in parallel, each thread with its own model scratch and output buffer; each
+// block's means and variances come back as one MomentCascade subtree and are pushed into the
+// run's cascade in block order, and each thread's quantile sketches (integer counts) are merged
+// at the end. So the summaries are bit-identical for any thread count and any power-of-two
+// block size, and memory does not grow with the number of trajectories.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "engine/run_result.h"
+#include "engine/simulator.h"
+
+namespace carecast::engine {
+
+struct RunnerOptions {
+  std::uint64_t seed = 0;
+  std::uint64_t trajectories = 1;
+  int threads = 0;                // 0: every core oneTBB sees
+  std::uint32_t block_size = 16;  // a power of two
+  std::vector<double> quantiles;  // strictly increasing, in (0, 1)
+  std::uint64_t save_trajectories = 0;
+  // Called after each block with the number of trajectories it ran (from worker threads).
+  std::function<void(std::uint64_t)> on_block;
+};
+
+// Fills the summaries, the saved trajectories and the axes that come from the simulator
+// (scenarios, variables, regions, quantiles, parameters) of a RunResult. The caller adds the
+// attributes and the time axis.
+RunResult run(const Simulator& simulator, const RunnerOptions& options);
+
+}  // namespace carecast::engine

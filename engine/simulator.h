@@ -1,0 +1,57 @@
+// The interface between the engine and a model.
+//
+// A model turns one trajectory index into that trajectory's outputs for every scenario. It draws
+// its random numbers from RandomStreams addressed by (seed, trajectory, site, month), so the
+// result depends on nothing but the index: the engine may run trajectories in any order, on any
+// thread, in any block. The model never sees threads, blocks or files.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace carecast::engine {
+
+// The axes of one trajectory's output: out[scenario][variable][month][region].
+struct OutputLayout {
+  std::vector<std::string> scenarios;
+  std::vector<std::string> variables;
+  std::vector<std::string> regions;  // including any aggregate region (e.g. "Total")
+  std::vector<std::string> parameters;  // uncertain parameters drawn per trajectory
+  int months = 0;
+
+  std::size_t cells_per_scenario() const {
+    return variables.size() * static_cast<std::size_t>(months) * regions.size();
+  }
+  std::size_t cells() const { return scenarios.size() * cells_per_scenario(); }
+  std::size_t index(std::size_t scenario, std::size_t variable, std::size_t month,
+                    std::size_t region) const {
+    return ((scenario * variables.size() + variable) * static_cast<std::size_t>(months) + month) *
+               regions.size() +
+           region;
+  }
+};
+
+// Per-thread working memory a model may keep between trajectories.
+class SimulatorScratch {
+ public:
+  virtual ~SimulatorScratch() = default;
+};
+
+class Simulator {
+ public:
+  virtual ~Simulator() = default;
+
+  virtual const OutputLayout& layout() const = 0;
+  virtual std::unique_ptr<SimulatorScratch> make_scratch() const = 0;
+
+  // Simulates one trajectory for every scenario. `out` has layout().cells() values laid out as
+  // OutputLayout::index; `parameters` has scenarios.size() * parameters.size() values
+  // ([scenario][parameter]) and receives the values drawn for this trajectory.
+  virtual void simulate(std::uint64_t seed, std::uint32_t trajectory, SimulatorScratch& scratch,
+                        std::span<double> out, std::span<double> parameters) const = 0;
+};
+
+}  // namespace carecast::engine

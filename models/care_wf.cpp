@@ -1,0 +1,384 @@
+#include "models/care_wf.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "engine/random_stream.h"
+#include "engine/samplers.h"
+
+namespace carecast::models {
+
+namespace {
+
+constexpr double kWeeksPerMonth = 52.0 / 12.0;
+
+// Output variables, in output order (MODEL.md, "Outputs of month t").
+enum Var : int {
+  demand_hours,
+  supplied_hours,
+  delivered_hours,
+  unmet_hours,
+  gap_hours,
+  headcount,
+  vacancies,
+  leavers,
+  hires,
+  turnover_rate,
+  care_wage,
+  outside_wage,
+  cost,
+  budget,
+  funding_gap,
+  leakage,
+  wage_bill,
+  kVarCount
+};
+
+// Draw sites. Parameters use their Param index; the rest sit above them.
+constexpr std::uint32_t kSiteWageShock = 1000;
+constexpr std::uint32_t kSiteUnemploymentShock = 1001;
+constexpr std::uint32_t kSiteBudgetGrowth = 1002;
+constexpr std::uint32_t kSiteDemandShock = 2000;    // + region
+constexpr std::uint32_t kSiteFlow = 1u << 20;        // + (region * P + provider) * 4 + flow
+enum Flow : std::uint32_t { leavers_new, leavers_settled, progression, hiring };
+
+double logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+double logit(double p) { return std::log(p / (1.0 - p)); }
+
+}  // namespace
+
+// Every random variate of one trajectory; in expected mode each is replaced by its mean.
+class CareWf::Draws {
+ public:
+  Draws(std::uint64_t seed, std::uint32_t trajectory, bool expected)
+      : seed_(seed), trajectory_(trajectory), expected_(expected) {}
+
+  double parameter(const engine::Distribution& d, int param) const {
+    if (expected_ || d.is_fixed()) return d.mean();
+    auto stream = open(static_cast<std::uint32_t>(param), 0);
+    return d.draw(stream);
+  }
+  // A standard normal shock (0 in expected mode).
+  double shock(std::uint32_t site, int month) const {
+    if (expected_) return 0.0;
+    auto stream = open(site, month);
+    return engine::sample_normal(stream, 0.0, 1.0);
+  }
+  // Binomial(n, p); n * p in expected mode, where n may be fractional.
+  double binomial(double n, double p, std::uint32_t site, int month) const {
+    if (expected_) return n * p;
+    auto stream = open(site, month);
+    return static_cast<double>(engine::sample_binomial(stream, static_cast<std::int64_t>(n), p));
+  }
+  // floor(x), except in expected mode.
+  double floor(double x) const { return expected_ ? x : std::floor(x); }
+  std::uint32_t trajectory() const { return trajectory_; }
+
+ private:
+  engine::RandomStream open(std::uint32_t site, int month) const {
+    return engine::RandomStream({seed_, trajectory_, site, static_cast<std::uint32_t>(month)});
+  }
+  std::uint64_t seed_;
+  std::uint32_t trajectory_;
+  bool expected_;
+};
+
+struct CareWf::Scratch final : engine::SimulatorScratch {
+  Scratch(std::size_t R, std::size_t A, std::size_t P)
+      : base(kParamCount), values(kParamCount), budget0(R), stock0_new(R * P),
+        stock0_settled(R * P), population(R * A), shock(R), budget(R), stock_new(R * P),
+        stock_settled(R * P), demand(R), wage(P), share(P), fee(P) {}
+
+  std::vector<double> base, values;                        // parameter values
+  std::vector<double> budget0, stock0_new, stock0_settled;  // initial state
+  std::vector<double> population, shock, budget, stock_new, stock_settled;
+  std::vector<double> demand, wage, share, fee;
+};
+
+// Wages, shares and fees of one month: MODEL.md steps 5 and 6, up to fee_avg.
+struct MonthPrices {
+  double fee_avg = 0.0;
+
+  void compute(const CareWfConfig& c, const std::vector<double>& v, int t, double nlw, double rlw,
+               double w_out, std::vector<double>& wage, std::vector<double>& share,
+               std::vector<double>& fee) {
+    const auto at = [&](Param p) { return v[static_cast<int>(p)]; };
+    double base = nlw;
+    if (c.wage == WagePolicy::real_living_wage) base = std::max(nlw, rlw);
+    if (c.wage == WagePolicy::parity) {
+      const double phase = at(Param::phase_years);
+      const double lam = phase == 0.0 ? 1.0 : std::min(1.0, t / (12.0 * phase));
+      base = std::max(nlw, (1.0 - lam) * nlw + lam * at(Param::parity_ratio) * w_out);
+    }
+    const double transition = at(Param::transition_years);
+    const double lam_s =
+        c.share_target.empty() ? 0.0
+        : transition == 0.0    ? 1.0
+                               : std::min(1.0, t / (12.0 * transition));
+    const double inflation = std::pow(1.0 + at(Param::cpi), t / 12.0);
+    const double oncost = at(Param::oncost), care_time = at(Param::care_time);
+    fee_avg = 0.0;
+    for (std::size_t p = 0; p < c.P(); ++p) {
+      wage[p] = base * (1.0 + c.wage_premium[p]);
+      share[p] = c.share_target.empty()
+                     ? c.share[p]
+                     : c.share[p] + lam_s * (c.share_target[p] - c.share[p]);
+      fee[p] = (wage[p] * (1.0 + oncost) / care_time + c.overhead[p] * inflation) /
+               (1.0 - c.margin[p]);
+      fee_avg += share[p] * fee[p];
+    }
+  }
+};
+
+double client_hours(const CareWfConfig& c, const std::vector<double>& population,
+                    std::size_t r, double multiplier, double shock) {
+  double hours = 0.0;
+  for (std::size_t a = 0; a < c.A(); ++a) {
+    hours += population[r * c.A() + a] * c.prevalence[a] * multiplier * std::exp(shock) *
+             c.hours_per_week[a] * kWeeksPerMonth;
+  }
+  return hours;
+}
+
+double initial_nlw(const CareWfConfig& c, const std::vector<double>& v) {
+  return c.nlw_path.empty() ? v[static_cast<int>(Param::nlw0)] : c.nlw_path[0];
+}
+
+const std::vector<std::string>& CareWf::variables() {
+  static const std::vector<std::string> names = {
+      "demand_hours", "supplied_hours", "delivered_hours", "unmet_hours", "gap_hours",
+      "headcount",    "vacancies",      "leavers",         "hires",       "turnover_rate",
+      "care_wage",    "outside_wage",   "cost",            "budget",      "funding_gap",
+      "leakage",      "wage_bill"};
+  return names;
+}
+
+CareWf::CareWf(std::vector<std::string> scenario_names, std::vector<CareWfConfig> scenarios,
+               engine::Mode mode, engine::YearMonth start, int months)
+    : scenarios_(std::move(scenarios)), mode_(mode), months_(months) {
+  if (scenarios_.empty() || scenario_names.size() != scenarios_.size()) {
+    throw std::invalid_argument("CareWf: one name per scenario, base first");
+  }
+  for (int t = 0; t < months_; ++t) calendar_month_.push_back(start.plus(t).month);
+  for (int i = 0; i < kParamCount; ++i) {
+    const bool uncertain = std::any_of(scenarios_.begin(), scenarios_.end(),
+                                       [&](const CareWfConfig& c) { return !c.params[i].is_fixed(); });
+    if (uncertain && mode_ == engine::Mode::stochastic) uncertain_.push_back(i);
+  }
+  layout_.scenarios = std::move(scenario_names);
+  layout_.variables = variables();
+  layout_.regions = scenarios_[0].regions;
+  layout_.regions.push_back("Total");
+  for (int i : uncertain_) layout_.parameters.push_back(param_key(static_cast<Param>(i)));
+  layout_.months = months_;
+}
+
+std::unique_ptr<engine::SimulatorScratch> CareWf::make_scratch() const {
+  const auto& c = scenarios_[0];
+  return std::make_unique<Scratch>(c.R(), c.A(), c.P());
+}
+
+void CareWf::draw_parameters(const CareWfConfig& config, Draws& draws,
+                             std::span<double> values) const {
+  for (int i = 0; i < kParamCount; ++i) values[i] = draws.parameter(config.params[i], i);
+}
+
+// MODEL.md "Initial state": from the base configuration and this trajectory's base draws.
+void CareWf::initial_state(const Draws& draws, Scratch& s) const {
+  const auto& c = scenarios_[0];
+  const auto& v = s.base;
+  const auto at = [&](Param p) { return v[static_cast<int>(p)]; };
+  MonthPrices prices;
+  prices.compute(c, v, 0, initial_nlw(c, v), at(Param::rlw0), at(Param::outside_wage0), s.wage,
+                 s.share, s.fee);
+  const double care_time = at(Param::care_time);
+  for (std::size_t r = 0; r < c.R(); ++r) {
+    const double demand =
+        client_hours(c, c.population_initial, r, at(Param::prevalence_multiplier), 0.0);
+    s.budget0[r] = c.budget0.empty() ? at(Param::budget_cover0) * demand * prices.fee_avg
+                                     : c.budget0[r];
+    const double funded = std::min(demand, s.budget0[r] / prices.fee_avg);
+    for (std::size_t p = 0; p < c.P(); ++p) {
+      const double posts =
+          s.share[p] * funded / (c.contract_hours[p] * care_time * kWeeksPerMonth);
+      const double total = draws.floor(posts * (1.0 - at(Param::vacancy0)));
+      const double fresh = draws.floor(at(Param::new_share0) * total);
+      s.stock0_new[r * c.P() + p] = fresh;
+      s.stock0_settled[r * c.P() + p] = total - fresh;
+    }
+  }
+}
+
+void CareWf::simulate(std::uint64_t seed, std::uint32_t trajectory,
+                      engine::SimulatorScratch& scratch, std::span<double> out,
+                      std::span<double> parameters) const {
+  auto& s = static_cast<Scratch&>(scratch);
+  Draws draws(seed, trajectory, mode_ == engine::Mode::expected);
+  draw_parameters(scenarios_[0], draws, s.base);
+  initial_state(draws, s);
+  const std::size_t cells = layout_.cells_per_scenario();
+  for (std::size_t k = 0; k < scenarios_.size(); ++k) {
+    if (k == 0) {
+      s.values = s.base;
+    } else {
+      draw_parameters(scenarios_[k], draws, s.values);
+    }
+    for (std::size_t i = 0; i < uncertain_.size(); ++i) {
+      parameters[k * uncertain_.size() + i] = s.values[uncertain_[i]];
+    }
+    run_scenario(k, draws, s, out.subspan(k * cells, cells));
+  }
+}
+
+void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
+                          std::span<double> out) const {
+  const auto& c = scenarios_[scenario];
+  const auto& v = s.values;
+  const auto at = [&](Param p) { return v[static_cast<int>(p)]; };
+  const std::size_t R = c.R(), A = c.A(), P = c.P(), R1 = R + 1;
+  const std::size_t plane = static_cast<std::size_t>(months_) * R1;
+  const auto put = [&](Var var, int t, std::size_t r, double x) {
+    out[var * plane + static_cast<std::size_t>(t) * R1 + r] = x;
+  };
+
+  // State at the start of month 0.
+  s.population = c.population_initial;
+  std::fill(s.shock.begin(), s.shock.end(), 0.0);
+  s.budget = s.budget0;
+  s.stock_new = s.stock0_new;
+  s.stock_settled = s.stock0_settled;
+  double xw = 0.0, z = 0.0;
+  double w_out = at(Param::outside_wage0);
+  double nlw = initial_nlw(c, v), rlw = at(Param::rlw0);
+  std::size_t fiscal_year = 0;
+  const double u_mean = at(Param::u_mean), logit_u_mean = logit(u_mean);
+  double u = logistic(logit_u_mean);
+
+  const double care_time = at(Param::care_time), oncost = at(Param::oncost);
+  const double productivity_new = at(Param::productivity_new);
+  const double multiplier = at(Param::prevalence_multiplier);
+  const bool wage_logit = c.turnover_model == TurnoverModel::wage_logit;
+  MonthPrices prices;
+
+  for (int t = 0; t < months_; ++t) {
+    if (t >= 1) {
+      // 1. Macro.
+      xw = at(Param::rho_w) * xw + at(Param::sd_w) * draws.shock(kSiteWageShock, t);
+      w_out *= std::exp(at(Param::g_w) / 12.0 + xw);
+      z = at(Param::rho_u) * z + at(Param::sd_u) * draws.shock(kSiteUnemploymentShock, t);
+      u = logistic(logit_u_mean + z);
+      // 2. April: wage floors and the budget.
+      if (calendar_month_[t] == 4) {
+        ++fiscal_year;
+        nlw = fiscal_year < c.nlw_path.size() ? c.nlw_path[fiscal_year]
+                                              : nlw * (1.0 + at(Param::g_nlw));
+        rlw *= 1.0 + at(Param::g_rlw);
+        const double growth = at(Param::budget_growth_mean) +
+                              at(Param::budget_growth_sd) * draws.shock(kSiteBudgetGrowth, t);
+        for (auto& b : s.budget) b *= 1.0 + growth;
+      }
+      // 3. Demand.
+      for (std::size_t r = 0; r < R; ++r) {
+        for (std::size_t a = 0; a < A; ++a) {
+          s.population[r * A + a] *= std::pow(1.0 + c.population_growth[r * A + a], 1.0 / 12.0);
+        }
+        s.shock[r] = at(Param::shock_rho) * s.shock[r] +
+                     at(Param::shock_sd) * draws.shock(kSiteDemandShock + static_cast<std::uint32_t>(r), t);
+      }
+    }
+    // 4-6. Demand hours, wages, shares and fees.
+    prices.compute(c, v, t, nlw, rlw, w_out, s.wage, s.share, s.fee);
+    const double unemployment = u - u_mean;
+
+    double total_wage_weight = 0.0, total_stock = 0.0, total_start = 0.0, total_leavers = 0.0;
+    double sums[kVarCount] = {};
+    for (std::size_t r = 0; r < R; ++r) {
+      const double demand = client_hours(c, s.population, r, multiplier, s.shock[r]);
+      const double funded = std::min(demand, s.budget[r] / prices.fee_avg);
+      double region[kVarCount] = {};
+      double start_stock = 0.0, wage_weight = 0.0;
+      for (std::size_t p = 0; p < P; ++p) {
+        const std::size_t rp = r * P + p;
+        const double hours_per_post = c.contract_hours[p] * care_time * kWeeksPerMonth;
+        const double posts = s.share[p] * funded / hours_per_post;
+        const double log_relative_wage = std::log(s.wage[p] / w_out);
+        // 7. Flows.
+        double q[2];
+        for (int k = 0; k < 2; ++k) {
+          double tau = c.turnover_base[p][k];
+          if (wage_logit) {
+            tau = logistic(logit(tau) + at(Param::beta_w) * log_relative_wage +
+                           at(Param::beta_u) * unemployment);
+          }
+          q[k] = 1.0 - std::pow(1.0 - tau, 1.0 / 12.0);
+        }
+        const std::uint32_t site = kSiteFlow + static_cast<std::uint32_t>(rp) * 4;
+        double& fresh = s.stock_new[rp];
+        double& settled = s.stock_settled[rp];
+        start_stock += fresh + settled;
+        const double left_new = draws.binomial(fresh, q[0], site + Flow::leavers_new, t);
+        const double left_settled = draws.binomial(settled, q[1], site + Flow::leavers_settled, t);
+        const double promoted =
+            draws.binomial(fresh - left_new, 1.0 / 12.0, site + Flow::progression, t);
+        const double vacant = std::max(
+            0.0, draws.floor(posts - (fresh + settled - left_new - left_settled)));
+        const double fill = logistic(logit(c.fill_base[p]) + at(Param::gamma_w) * log_relative_wage +
+                                     at(Param::gamma_u) * unemployment);
+        const double hired = draws.binomial(vacant, fill, site + Flow::hiring, t);
+        fresh += hired - left_new - promoted;
+        settled += promoted - left_settled;
+        if (fresh < 0.0 || settled < 0.0) {
+          throw std::logic_error(fmt::format(
+              "care_wf: negative stock in trajectory {}, month {}, region {}, provider {} "
+              "(replay with: carecast run FILE -n {} --threads 1)",
+              draws.trajectory(), t, c.regions[r], c.providers[p], draws.trajectory() + 1));
+        }
+        // 8. Outputs of the provider.
+        const double stock = fresh + settled;
+        const double supplied = (fresh * productivity_new + settled) * hours_per_post;
+        const double delivered = std::min(supplied, s.share[p] * funded);
+        region[supplied_hours] += supplied;
+        region[delivered_hours] += delivered;
+        region[headcount] += stock;
+        region[vacancies] += vacant - hired;
+        region[leavers] += left_new + left_settled;
+        region[hires] += hired;
+        region[cost] += delivered * s.fee[p];
+        region[leakage] += delivered * s.fee[p] * c.leakage[p];
+        region[wage_bill] +=
+            stock * c.contract_hours[p] * kWeeksPerMonth * s.wage[p] * (1.0 + oncost);
+        wage_weight += stock * s.wage[p];
+      }
+      double share_wage = 0.0;
+      for (std::size_t p = 0; p < P; ++p) share_wage += s.share[p] * s.wage[p];
+      region[demand_hours] = demand;
+      region[unmet_hours] = demand - region[delivered_hours];
+      region[gap_hours] = demand - region[supplied_hours];
+      region[turnover_rate] = start_stock > 0.0 ? 12.0 * region[leavers] / start_stock : 0.0;
+      region[care_wage] = region[headcount] > 0.0 ? wage_weight / region[headcount] : share_wage;
+      region[outside_wage] = w_out;
+      region[budget] = s.budget[r];
+      region[funding_gap] = demand * prices.fee_avg - s.budget[r];
+      for (int var = 0; var < kVarCount; ++var) {
+        put(static_cast<Var>(var), t, r, region[var]);
+        sums[var] += region[var];
+      }
+      total_wage_weight += wage_weight;
+      total_stock += region[headcount];
+      total_start += start_stock;
+      total_leavers += region[leavers];
+      if (r + 1 == R) {
+        // The Total region: sums, or weighted means for rates and wages.
+        sums[turnover_rate] = total_start > 0.0 ? 12.0 * total_leavers / total_start : 0.0;
+        sums[care_wage] = total_stock > 0.0 ? total_wage_weight / total_stock : share_wage;
+        sums[outside_wage] = w_out;
+      }
+    }
+    for (int var = 0; var < kVarCount; ++var) put(static_cast<Var>(var), t, R, sums[var]);
+  }
+}
+
+}  // namespace carecast::models

@@ -1,0 +1,51 @@
+// care_wf: adult social care demand, workforce and funding, month by month (../shared/MODEL.md).
+//
+// One trajectory draws its uncertain parameters, builds the initial workforce and budget from
+// the base configuration, then runs every scenario from that same start with the same random
+// numbers (common random numbers): each variate is addressed by (seed, trajectory, site, month).
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/run_settings.h"
+#include "engine/simulator.h"
+#include "models/care_wf_config.h"
+
+namespace carecast::models {
+
+class CareWf final : public engine::Simulator {
+ public:
+  // scenarios[0] is the base configuration.
+  CareWf(std::vector<std::string> scenario_names, std::vector<CareWfConfig> scenarios,
+         engine::Mode mode, engine::YearMonth start, int months);
+
+  // The output variables, in output order.
+  static const std::vector<std::string>& variables();
+
+  const engine::OutputLayout& layout() const override { return layout_; }
+  std::unique_ptr<engine::SimulatorScratch> make_scratch() const override;
+  void simulate(std::uint64_t seed, std::uint32_t trajectory, engine::SimulatorScratch& scratch,
+                std::span<double> out, std::span<double> parameters) const override;
+
+  const CareWfConfig& config(std::size_t scenario) const { return scenarios_[scenario]; }
+
+ private:
+  struct Scratch;
+  class Draws;
+
+  void draw_parameters(const CareWfConfig& config, Draws& draws, std::span<double> values) const;
+  void initial_state(const Draws& draws, Scratch& s) const;
+  void run_scenario(std::size_t scenario, Draws& draws, Scratch& s, std::span<double> out) const;
+
+  std::vector<CareWfConfig> scenarios_;
+  engine::Mode mode_;
+  int months_;
+  std::vector<int> calendar_month_;            // [t] 1..12
+  std::vector<int> uncertain_;                 // Param indices drawn in some scenario
+  engine::OutputLayout layout_;
+};
+
+}  // namespace carecast::models

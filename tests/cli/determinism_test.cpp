@@ -1,0 +1,58 @@
+// The result file does not depend on how the work was cut: thread count and block size.
+#include <gtest/gtest.h>
+
+#include "engine/result_writer.h"
+#include "tests/support/command.h"
+
+namespace carecast {
+namespace {
+
+engine::RunResult run_and_read(const std::filesystem::path& dir, const std::string& name,
+                               const std::string& arguments) {
+  const auto out = dir / (name + ".h5");
+  const auto run = testing::run_carecast("run " + std::string(CARECAST_SOURCE_DIR) +
+                                         "/tests/data/tiny.toml -q -o " + out.string() + " " +
+                                         arguments);
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  return engine::read_result(out);
+}
+
+void expect_identical(const engine::RunResult& a, const engine::RunResult& b) {
+  ASSERT_EQ(a.scenarios, b.scenarios);
+  EXPECT_EQ(a.mean, b.mean);  // exact: bit-identical doubles
+  EXPECT_EQ(a.sd, b.sd);
+  EXPECT_EQ(a.quantile, b.quantile);
+  EXPECT_EQ(a.trajectory, b.trajectory);
+  EXPECT_EQ(a.parameter_values, b.parameter_values);
+}
+
+TEST(Determinism, ThreadsAndBlockSizesGiveBitIdenticalFiles) {
+  const auto dir = testing::temp_dir("determinism");
+  // 83 trajectories: not a multiple of any block size, so the last block is partial.
+  const std::string common = "-n 83 --seed 12 ";
+  const auto one_thread = run_and_read(dir, "t1", common + "--threads 1 --block-size 16");
+  const auto two_threads = run_and_read(dir, "t2", common + "--threads 2 --block-size 16");
+  const auto small_blocks = run_and_read(dir, "t2b4", common + "--threads 2 --block-size 4");
+  const auto large_blocks = run_and_read(dir, "t1b64", common + "--threads 1 --block-size 64");
+  expect_identical(one_thread, two_threads);
+  expect_identical(one_thread, small_blocks);
+  expect_identical(one_thread, large_blocks);
+  // And a different seed does change the numbers.
+  const auto other_seed = run_and_read(dir, "s13", "-n 83 --seed 13 --threads 2");
+  EXPECT_NE(one_thread.mean, other_seed.mean);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Determinism, BlockSizeMustBeAPowerOfTwo) {
+  const auto dir = testing::temp_dir("block_size");
+  const auto run = testing::run_carecast("run " + std::string(CARECAST_SOURCE_DIR) +
+                                         "/tests/data/tiny.toml -q -n 4 --block-size 12 -o " +
+                                         (dir / "x.h5").string());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("power of two"), std::string::npos) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "x.h5"));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace carecast

@@ -1,0 +1,512 @@
+#include "engine/quantile_sketch.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <numbers>
+#include <span>
+#include <stdexcept>
+#include <vector>
+
+#include "engine/random_stream.h"
+
+namespace carecast::engine {
+namespace {
+
+constexpr double kAlpha = QuantileSketch::kRelativeAccuracy;
+
+// Test data from the engine's counter-based generator and inverse CDFs written here.
+class Draws {
+ public:
+  explicit Draws(std::uint32_t site) : stream_(StreamAddress{20240611u, 0, site, 0}) {}
+  double uniform() { return stream_.uniform(); }
+  double uniform(double a, double b) { return a + (b - a) * stream_.uniform(); }
+  double exponential(double mean) { return -mean * std::log(stream_.uniform()); }
+  double normal() {  // Box-Muller, one of the pair
+    const double r = std::sqrt(-2.0 * std::log(stream_.uniform()));
+    return r * std::cos(2.0 * std::numbers::pi * stream_.uniform());
+  }
+  double lognormal(double mu, double sigma) { return std::exp(mu + sigma * normal()); }
+  double binomial(int trials, double p) {
+    int k = 0;
+    for (int i = 0; i < trials; ++i) k += stream_.uniform() < p;
+    return k;
+  }
+
+ private:
+  RandomStream stream_;
+};
+
+std::vector<double> generate(std::size_t n, std::uint32_t site,
+                             const std::function<double(Draws&)>& draw) {
+  Draws draws(site);
+  std::vector<double> values(n);
+  for (double& v : values) v = draw(draws);
+  return values;
+}
+
+// q = 0, 0.001, ..., 0.999, 1.
+std::vector<double> grid() {
+  std::vector<double> qs;
+  for (int i = 0; i <= 1000; ++i) qs.push_back(i / 1000.0);
+  return qs;
+}
+
+// The documented guarantee: for k = floor(q (n - 1)), |x~ - x_(k)| <= a |x_(k)| (or < the zero
+// threshold for values in the zero bin). Checks it for every q of the grid, through quantile()
+// and through the batch quantiles(), and returns the largest relative error seen.
+double expect_guarantee(const std::vector<double>& data, const char* what) {
+  QuantileSketch sketch;
+  for (const double v : data) sketch.add(v);
+  std::vector<double> sorted = data;
+  std::sort(sorted.begin(), sorted.end());
+  const auto n = sorted.size();
+  EXPECT_EQ(sketch.count(), n) << what;
+  EXPECT_EQ(sketch.min(), sorted.front()) << what;
+  EXPECT_EQ(sketch.max(), sorted.back()) << what;
+
+  const std::vector<double> qs = grid();
+  std::vector<double> batch(qs.size());
+  sketch.quantiles(qs, batch);
+  double worst = 0.0;
+  for (std::size_t j = 0; j < qs.size(); ++j) {
+    const double q = qs[j];
+    const auto k = static_cast<std::size_t>(std::floor(q * static_cast<double>(n - 1)));
+    const double exact = sorted[k];
+    const double got = sketch.quantile(q);
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(got), std::bit_cast<std::uint64_t>(batch[j]))
+        << what << " q=" << q;
+    if (k == 0) {
+      EXPECT_EQ(got, sorted.front()) << what;
+    } else if (k == n - 1) {
+      EXPECT_EQ(got, sorted.back()) << what;
+    }
+    const double error = std::fabs(got - exact);
+    if (std::fabs(exact) >= QuantileSketch::kZeroThreshold) {
+      EXPECT_LE(error, kAlpha * std::fabs(exact)) << what << " q=" << q << " exact=" << exact;
+      worst = std::max(worst, error / std::fabs(exact));
+    } else {
+      EXPECT_LT(error, QuantileSketch::kZeroThreshold) << what << " q=" << q;
+    }
+  }
+  return worst;
+}
+
+constexpr std::size_t kN = 100'000;
+
+TEST(QuantileSketch, Uniform) {
+  const double worst =
+      expect_guarantee(generate(kN, 1, [](Draws& d) { return d.uniform(10.0, 20.0); }), "uniform");
+  EXPECT_GT(worst, 0.0);  // the sketch really is approximate: the test is not vacuous
+}
+
+TEST(QuantileSketch, Exponential) {
+  expect_guarantee(generate(kN, 2, [](Draws& d) { return d.exponential(3.0); }), "exponential");
+}
+
+TEST(QuantileSketch, LognormalHeavyTail) {
+  expect_guarantee(generate(kN, 3, [](Draws& d) { return d.lognormal(2.0, 2.5); }), "lognormal");
+}
+
+TEST(QuantileSketch, NormalAroundZeroMixedSign) {
+  expect_guarantee(generate(kN, 4, [](Draws& d) { return 5.0 * d.normal(); }), "normal");
+  expect_guarantee(generate(kN, 5, [](Draws& d) { return 1.0 + 0.5 * d.normal(); }),
+                   "normal, mostly positive");
+}
+
+TEST(QuantileSketch, NegativeOnly) {
+  expect_guarantee(generate(kN, 6, [](Draws& d) { return -d.lognormal(0.0, 1.0); }), "negative");
+}
+
+TEST(QuantileSketch, IntegersWithTiesAndZeros) {
+  expect_guarantee(generate(kN, 7, [](Draws& d) { return d.binomial(6, 0.2); }), "binomial");
+  expect_guarantee(generate(kN, 8, [](Draws& d) { return d.binomial(3, 0.5) - 1.0; }),
+                   "binomial shifted");
+  expect_guarantee(generate(kN, 9, [](Draws& d) { return std::floor(d.exponential(400.0)); }),
+                   "integer counts");
+}
+
+TEST(QuantileSketch, ManyOrdersOfMagnitude) {
+  expect_guarantee(
+      generate(kN, 10, [](Draws& d) { return std::pow(10.0, d.uniform(-8.9, 300.0)); }),
+      "1e-9..1e300");
+  expect_guarantee(generate(kN, 11,
+                            [](Draws& d) {
+                              const double m = std::pow(10.0, d.uniform(-8.0, 12.0));
+                              return d.uniform() < 0.4 ? -m : m;
+                            }),
+                   "+-1e-8..1e12");
+  // The extremes of the double range.
+  std::vector<double> extremes = {std::numeric_limits<double>::max(),
+                                  -std::numeric_limits<double>::max(),
+                                  QuantileSketch::kZeroThreshold,
+                                  -QuantileSketch::kZeroThreshold,
+                                  1.0,
+                                  std::nextafter(2.0, 0.0),
+                                  2.0,
+                                  0.75 * std::numeric_limits<double>::max()};
+  expect_guarantee(extremes, "extremes");
+}
+
+TEST(QuantileSketch, ConstantStreamIsExact) {
+  for (const double c : {3.7, -0.0123, 1e-12, 0.0, 123456.789}) {
+    QuantileSketch sketch;
+    for (int i = 0; i < 1000; ++i) sketch.add(c);
+    for (const double q : grid()) EXPECT_EQ(sketch.quantile(q), c) << c;
+  }
+}
+
+TEST(QuantileSketch, SingleValueIsExact) {
+  QuantileSketch sketch;
+  sketch.add(42.4242);
+  EXPECT_EQ(sketch.count(), 1u);
+  EXPECT_EQ(sketch.quantile(0.0), 42.4242);
+  EXPECT_EQ(sketch.quantile(0.5), 42.4242);
+  EXPECT_EQ(sketch.quantile(1.0), 42.4242);
+}
+
+TEST(QuantileSketch, TwoValues) {
+  QuantileSketch sketch;
+  sketch.add(7.0);
+  sketch.add(-3.0);
+  // k = floor(q * 1): 0 for q < 1, 1 for q = 1.
+  EXPECT_EQ(sketch.quantile(0.0), -3.0);  // clamped to min
+  EXPECT_NEAR(sketch.quantile(0.999), -3.0, 3.0 * kAlpha);
+  EXPECT_EQ(sketch.quantile(1.0), 7.0);  // clamped to max
+  expect_guarantee({7.0, -3.0}, "two values");
+  expect_guarantee({1.0, 1.001}, "two close values");
+}
+
+TEST(QuantileSketch, ZeroBin) {
+  QuantileSketch sketch;
+  for (const double v : {1e-10, -1e-11, 0.0, -0.0, 5e-10}) sketch.add(v);
+  sketch.add(2.0);
+  EXPECT_EQ(sketch.count(), 6u);
+  EXPECT_EQ(sketch.min(), -1e-11);
+  EXPECT_EQ(sketch.max(), 2.0);
+  EXPECT_EQ(sketch.quantile(0.2), 0.0);     // k = 1, in the zero bin
+  EXPECT_EQ(sketch.quantile(0.0), -1e-11);  // k = 0: the exact min
+  EXPECT_EQ(sketch.quantile(1.0), 2.0);
+  // -0.0 is recorded as +0.0, so min/max do not depend on which zero came first.
+  QuantileSketch zeros;
+  zeros.add(-0.0);
+  EXPECT_FALSE(std::signbit(zeros.min()));
+  EXPECT_FALSE(std::signbit(zeros.quantile(0.5)));
+}
+
+TEST(QuantileSketch, EmptySketch) {
+  QuantileSketch sketch;
+  EXPECT_EQ(sketch.count(), 0u);
+  EXPECT_TRUE(sketch.empty());
+  EXPECT_TRUE(std::isnan(sketch.quantile(0.5)));
+  EXPECT_TRUE(std::isnan(sketch.min()));
+  EXPECT_TRUE(std::isnan(sketch.max()));
+  EXPECT_EQ(sketch.bin_count(), 0u);
+  EXPECT_EQ(sketch, QuantileSketch());
+}
+
+TEST(QuantileSketch, BadInputsThrow) {
+  QuantileSketch sketch;
+  sketch.add(1.0);
+  EXPECT_THROW(sketch.add(std::numeric_limits<double>::quiet_NaN()), std::invalid_argument);
+  EXPECT_THROW(sketch.add(std::numeric_limits<double>::infinity()), std::invalid_argument);
+  EXPECT_THROW(sketch.add(-std::numeric_limits<double>::infinity()), std::invalid_argument);
+  EXPECT_EQ(sketch.count(), 1u);  // unchanged
+  EXPECT_EQ(sketch.max(), 1.0);
+  EXPECT_THROW(sketch.quantile(-0.01), std::invalid_argument);
+  EXPECT_THROW(sketch.quantile(1.01), std::invalid_argument);
+  EXPECT_THROW(sketch.quantile(std::numeric_limits<double>::quiet_NaN()), std::invalid_argument);
+  std::vector<double> qs = {0.1, 0.5}, out(3);
+  EXPECT_THROW(sketch.quantiles(qs, out), std::invalid_argument);
+  std::vector<double> bad_qs = {0.1, 2.0}, out2(2);
+  EXPECT_THROW(sketch.quantiles(bad_qs, out2), std::invalid_argument);
+}
+
+TEST(QuantileSketch, AddAllMatchesAdd) {
+  const auto data = generate(50'000, 18, [](Draws& d) {
+    const double u = d.uniform();
+    return u < 0.05 ? 0.0 : (u < 0.1 ? -0.0 : 3.0 * d.normal());
+  });
+  QuantileSketch one_by_one, all, in_pieces;
+  for (const double v : data) one_by_one.add(v);
+  all.add_all(data);
+  in_pieces.add(1.5);  // not empty before
+  in_pieces.add_all(std::span(data).first(20'000));
+  in_pieces.add_all(std::span(data).subspan(20'000));
+  QuantileSketch expected_pieces;
+  expected_pieces.add(1.5);
+  for (const double v : data) expected_pieces.add(v);
+  EXPECT_EQ(all, one_by_one);
+  EXPECT_EQ(in_pieces, expected_pieces);
+  EXPECT_EQ(all.quantile(0.3), one_by_one.quantile(0.3));
+
+  // A bad value anywhere: nothing is added.
+  std::vector<double> bad = {1.0, 2.0, std::numeric_limits<double>::quiet_NaN(), 3.0};
+  QuantileSketch before = all;
+  EXPECT_THROW(all.add_all(bad), std::invalid_argument);
+  bad[2] = -std::numeric_limits<double>::infinity();
+  EXPECT_THROW(all.add_all(bad), std::invalid_argument);
+  EXPECT_EQ(all, before);
+}
+
+// A bin holds up to 2^32 - 1; one more throws std::overflow_error and leaves the sketch as it was.
+// Built by doubling through self-merges (fast), not by 4e9 adds.
+TEST(QuantileSketch, BinOverflowThrows) {
+  QuantileSketch full;   // 2^32 - 1 copies of 1.0 = 2^0 + 2^1 + ... + 2^31
+  QuantileSketch power;  // 2^i copies of 1.0
+  power.add(1.0);
+  for (int i = 0; i < 32; ++i) {
+    full.merge(power);
+    if (i < 31) power.merge(power);
+  }
+  EXPECT_EQ(full.count(), 0xFFFFFFFFull);
+  EXPECT_EQ(power.count(), 0x80000000ull);
+  const QuantileSketch before = full;
+  EXPECT_THROW(power.merge(power), std::overflow_error);  // 2^31 + 2^31
+  EXPECT_EQ(power.count(), 0x80000000ull);
+  EXPECT_THROW(full.add(1.0), std::overflow_error);
+  EXPECT_EQ(full, before);
+  const double one[] = {1.0};
+  EXPECT_THROW(full.add_all(one), std::overflow_error);
+  EXPECT_EQ(full, before);
+  QuantileSketch single;
+  single.add(1.0);
+  EXPECT_THROW(full.merge(single), std::overflow_error);
+  EXPECT_EQ(full, before);
+  // Other bins still take values; the sketch still answers.
+  full.add(2.0);
+  full.add(-1.0);
+  full.add(0.0);
+  EXPECT_EQ(full.count(), 0xFFFFFFFFull + 3);
+  EXPECT_NEAR(full.quantile(0.5), 1.0, kAlpha);
+  EXPECT_EQ(full.quantile(1.0), 2.0);
+  EXPECT_EQ(full.quantile(0.0), -1.0);
+}
+
+TEST(QuantileSketch, BatchMatchesSingleForUnsortedQs) {
+  QuantileSketch sketch;
+  for (const double v : generate(10'000, 12, [](Draws& d) { return d.normal(); })) sketch.add(v);
+  const std::vector<double> qs = {0.9, 0.1, 0.5, 0.5, 0.0, 1.0, 0.25};
+  std::vector<double> out(qs.size());
+  sketch.quantiles(qs, out);
+  for (std::size_t j = 0; j < qs.size(); ++j) EXPECT_EQ(out[j], sketch.quantile(qs[j]));
+}
+
+// The index mapping matches its derivation: each bin spans a ratio of at most gamma (so its
+// reported value is within a of every value in it) and at least gamma^0.96 (so bins are not
+// wasted), and bin_index agrees with the bin bounds.
+TEST(QuantileSketch, IndexMappingBinWidths) {
+  const std::int32_t lo = QuantileSketch::bin_index(QuantileSketch::kZeroThreshold);
+  const std::int32_t hi = QuantileSketch::bin_index(std::numeric_limits<double>::max());
+  for (std::int32_t i = lo + 1; i < hi; ++i) {
+    const double lower = QuantileSketch::bin_lower_bound(i);
+    const double upper = QuantileSketch::bin_lower_bound(i + 1);
+    const double width = std::log(upper / lower);
+    ASSERT_LE(width, QuantileSketch::kLogGamma) << i;
+    ASSERT_GE(width, 0.96 * QuantileSketch::kLogGamma) << i;
+    const double value = QuantileSketch::bin_value(i);
+    ASSERT_LE(value - lower, kAlpha * lower) << i;
+    ASSERT_LE(upper - value, kAlpha * upper) << i;
+    ASSERT_EQ(QuantileSketch::bin_index(lower * (1 + 1e-12)), i);
+    ASSERT_EQ(QuantileSketch::bin_index(lower * (1 - 1e-12)), i - 1);
+  }
+  // About ln(2) / ln(gamma) bins per octave: 70 for a = 0.005.
+  EXPECT_EQ(QuantileSketch::bin_index(2048.0) - QuantileSketch::bin_index(1024.0), 70);
+}
+
+// Merging is exactly associative and commutative: any order or grouping of the pieces gives the
+// state and the quantiles of one sketch fed every value.
+TEST(QuantileSketch, MergeIsAssociativeAndCommutative) {
+  const auto data = generate(60'000, 13, [](Draws& d) {
+    const double u = d.uniform();
+    if (u < 0.1) return 0.0;
+    if (u < 0.4) return -d.lognormal(1.0, 1.5);
+    return d.lognormal(3.0, 0.3);
+  });
+  const std::size_t cuts[] = {0, 7, 1000, 1001, 15'000, 33'333, 50'000, 60'000};
+  std::vector<QuantileSketch> pieces;
+  for (std::size_t p = 0; p + 1 < std::size(cuts); ++p) {
+    QuantileSketch s;
+    for (std::size_t i = cuts[p]; i < cuts[p + 1]; ++i) s.add(data[i]);
+    pieces.push_back(s);
+  }
+  const std::size_t m = pieces.size();
+
+  QuantileSketch whole;
+  for (const double v : data) whole.add(v);
+
+  QuantileSketch left;  // ((p0 + p1) + p2) + ...
+  for (const auto& p : pieces) left.merge(p);
+  QuantileSketch reversed;
+  for (std::size_t p = m; p-- > 0;) reversed.merge(pieces[p]);
+  QuantileSketch right = pieces[m - 1];  // p0 + (p1 + (... + p6))
+  for (std::size_t p = m - 1; p-- > 0;) {
+    QuantileSketch acc = pieces[p];
+    acc.merge(right);
+    right = acc;
+  }
+  std::vector<QuantileSketch> level = pieces;  // pairwise tree
+  while (level.size() > 1) {
+    std::vector<QuantileSketch> next;
+    for (std::size_t i = 0; i < level.size(); i += 2) {
+      QuantileSketch s = level[i];
+      if (i + 1 < level.size()) s.merge(level[i + 1]);
+      next.push_back(s);
+    }
+    level = next;
+  }
+  QuantileSketch shuffled = pieces[3];  // an arbitrary order, into a non-empty sketch
+  for (const std::size_t p : {5u, 0u, 6u, 2u, 1u, 4u}) shuffled.merge(pieces[p]);
+
+  const std::vector<double> qs = grid();
+  std::vector<double> expected(qs.size()), got(qs.size());
+  whole.quantiles(qs, expected);
+  for (const QuantileSketch* s : {&left, &reversed, &right, &level.front(), &shuffled}) {
+    EXPECT_EQ(*s, whole);
+    EXPECT_EQ(s->count(), whole.count());
+    EXPECT_EQ(s->min(), whole.min());
+    EXPECT_EQ(s->max(), whole.max());
+    s->quantiles(qs, got);
+    for (std::size_t j = 0; j < qs.size(); ++j) {
+      ASSERT_EQ(std::bit_cast<std::uint64_t>(got[j]), std::bit_cast<std::uint64_t>(expected[j]))
+          << "q=" << qs[j];
+    }
+  }
+
+  // Merging an empty sketch changes nothing; merging into one copies.
+  QuantileSketch copy = whole;
+  copy.merge(QuantileSketch());
+  EXPECT_EQ(copy, whole);
+  QuantileSketch into_empty;
+  into_empty.merge(whole);
+  EXPECT_EQ(into_empty, whole);
+  EXPECT_LE(into_empty.bin_count(), whole.bin_count());
+
+  // Self-merge doubles every count: same as adding the data twice.
+  QuantileSketch twice;
+  for (const double v : data) twice.add(v);
+  for (const double v : data) twice.add(v);
+  QuantileSketch self = whole;
+  self.merge(self);
+  EXPECT_EQ(self, twice);
+}
+
+TEST(QuantileSketch, CopyAndMove) {
+  const auto data = generate(20'000, 19, [](Draws& d) { return 2.0 * d.normal(); });
+  QuantileSketch a;
+  a.add_all(data);
+  QuantileSketch small;
+  small.add(5.0);
+  QuantileSketch wide;  // large windows, to be reused by a smaller copy
+  for (const double v : generate(1000, 20, [](Draws& d) { return d.lognormal(0.0, 5.0); })) {
+    wide.add(v);
+    wide.add(-v);
+  }
+  QuantileSketch copy(a);
+  EXPECT_EQ(copy, a);
+  small = a;  // grows
+  EXPECT_EQ(small, a);
+  wide = a;  // reuses
+  EXPECT_EQ(wide, a);
+  const QuantileSketch& alias = wide;
+  wide = alias;  // self-assignment
+  EXPECT_EQ(wide, a);
+  QuantileSketch moved(std::move(copy));
+  EXPECT_EQ(moved, a);
+  EXPECT_EQ(copy, QuantileSketch());  // NOLINT(bugprone-use-after-move): documented as empty
+  small = std::move(moved);
+  EXPECT_EQ(small, a);
+  EXPECT_EQ(moved, QuantileSketch());  // NOLINT(bugprone-use-after-move)
+  EXPECT_TRUE(std::isnan(moved.quantile(0.5)));
+  moved.add(1.0);  // usable again
+  EXPECT_EQ(moved.quantile(0.5), 1.0);
+  std::vector<QuantileSketch> many(3, a);  // 64-byte aligned elements
+  many.resize(100);
+  EXPECT_EQ(many[2], a);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(&many[7]) % 64, 0u);
+}
+
+TEST(QuantileSketch, DifferentContentsAreNotEqual) {
+  QuantileSketch a, b;
+  a.add(1.0);
+  b.add(1.0);
+  EXPECT_EQ(a, b);
+  b.add(1.0);
+  EXPECT_NE(a, b);
+  a.add(1.3);
+  EXPECT_NE(a, b);
+}
+
+// Upper bound on the bins a store allocates for values spanning [lo, hi] (lo, hi > 0), from the
+// header: occupied span <= 1.04 ln(R) / ln(gamma) + 1, window <= 4/3 (span + 16).
+double documented_bin_bound(double lo, double hi) {
+  const double span = 1.04 * std::log(hi / lo) / QuantileSketch::kLogGamma + 1.0;
+  return 4.0 / 3.0 * (span + 16.0);
+}
+
+TEST(QuantileSketch, BinsDoNotGrowWithCount) {
+  Draws draws(14);
+  QuantileSketch sketch;
+  std::size_t after_1e4 = 0;
+  for (int i = 1; i <= 1'000'000; ++i) {
+    sketch.add(draws.uniform(100.0, 300.0));
+    if (i == 10'000) after_1e4 = sketch.bin_count();
+  }
+  const std::size_t after_1e6 = sketch.bin_count();
+  // ln(3) / ln(gamma) = 110 bins are occupied; a new extreme may add one growth step.
+  EXPECT_GE(after_1e4, 110u);
+  EXPECT_LE(after_1e6, after_1e4 + 8 + after_1e4 / 8);
+  EXPECT_LE(static_cast<double>(after_1e6), documented_bin_bound(100.0, 300.0));
+}
+
+TEST(QuantileSketch, BinsForTypicalSpread) {
+  // A lognormal with sigma 0.1 around 1000: the spread of one cell over trajectories.
+  Draws draws(15);
+  QuantileSketch sketch;
+  std::size_t after_1e4 = 0;
+  for (int i = 1; i <= 1'000'000; ++i) {
+    sketch.add(draws.lognormal(std::log(1000.0), 0.1));
+    if (i == 10'000) after_1e4 = sketch.bin_count();
+  }
+  const std::size_t after_1e6 = sketch.bin_count();
+  EXPECT_LE(static_cast<double>(after_1e6), documented_bin_bound(sketch.min(), sketch.max()));
+  EXPECT_LE(after_1e6, 2 * after_1e4);  // the range grows like sqrt(log n), memory with it
+  std::printf("lognormal(sigma 0.1): %zu bins after 1e4 values, %zu after 1e6 (range %.1f..%.1f)\n",
+              after_1e4, after_1e6, sketch.min(), sketch.max());
+}
+
+TEST(QuantileSketch, ClearKeepsCapacityAndForgets) {
+  QuantileSketch sketch;
+  for (const double v : generate(1000, 16, [](Draws& d) { return d.normal(); })) sketch.add(v);
+  sketch.clear();
+  EXPECT_EQ(sketch, QuantileSketch());
+  EXPECT_TRUE(std::isnan(sketch.quantile(0.5)));
+  EXPECT_EQ(sketch.bin_count(), 0u);
+  // Reused for another distribution: behaves as a fresh sketch.
+  const auto data = generate(kN, 17, [](Draws& d) { return d.lognormal(-3.0, 0.5); });
+  QuantileSketch fresh;
+  for (const double v : data) {
+    sketch.add(v);
+    fresh.add(v);
+  }
+  EXPECT_EQ(sketch, fresh);
+  EXPECT_EQ(sketch.quantile(0.37), fresh.quantile(0.37));
+  expect_guarantee(data, "after clear");
+}
+
+TEST(QuantileSketch, GrowsDownwardAndUpward) {
+  // Values arriving in decreasing, then increasing order exercise both growth directions.
+  std::vector<double> data;
+  for (int i = 0; i < 2000; ++i) data.push_back(1000.0 * std::pow(0.99, i));
+  for (int i = 0; i < 2000; ++i) data.push_back(-1000.0 * std::pow(1.01, i));
+  for (int i = 0; i < 2000; ++i) data.push_back(1.0 * std::pow(1.003, i));
+  expect_guarantee(data, "monotone runs");
+}
+
+}  // namespace
+}  // namespace carecast::engine
