@@ -62,7 +62,7 @@ int run_command(const RunArguments& args) {
 
   try {
     const auto path = output_path(args, settings);
-    engine::Progress progress(settings.trajectories, "trajectories",
+    engine::Progress progress(settings.trajectories, "",
                               args.quiet ? nullptr : stderr);
     engine::RunnerOptions options;
     options.seed = settings.seed;
