@@ -23,11 +23,29 @@ struct RunArguments {
   std::vector<std::string> scenarios;       // empty: all
   int threads = 0;                          // 0: all cores
   std::uint32_t block_size = 16;
+  std::string base = "baseline";            // the scenario the others are compared with
   bool quiet = false;
+};
+
+struct CompareArguments {
+  std::string file;
+  std::string base;  // empty: the file's base
+  int year = 0;      // model year, 1-based; 0: the last
+};
+
+struct AttributeArguments {
+  std::string file;
+  std::string variable;
+  int year = 0;          // model year, 1-based; 0: the last
+  std::string scenario;  // empty: the base
+  std::string region = "Total";
+  int bootstrap = 200;
 };
 
 int run_command(const RunArguments& args);
 int validate_command(const std::string& config);
 int info_command(const std::string& result_file);
+int compare_command(const CompareArguments& args);
+int attribute_command(const AttributeArguments& args);
 
 }  // namespace carecast::cli

@@ -7,8 +7,8 @@
 
 #include "cli/commands.h"
 #include "cli/number_format.h"
+#include "cli/result_access.h"
 #include "engine/result_writer.h"
-#include "engine/run_settings.h"
 
 namespace carecast::cli {
 
@@ -25,26 +25,6 @@ constexpr Column kColumns[] = {{"unmet_hours", "unmet hours/month"},
                                {"cost", "cost GBP/month"},
                                {"funding_gap", "funding gap GBP/month"}};
 
-std::size_t index_of(const std::vector<std::string>& names, const std::string& name,
-                     const char* what) {
-  const auto it = std::find(names.begin(), names.end(), name);
-  if (it == names.end()) throw std::runtime_error(fmt::format("no {} '{}' in the file", what, name));
-  return static_cast<std::size_t>(it - names.begin());
-}
-
-// The stored quantile nearest to p.
-std::size_t nearest_quantile(const std::vector<double>& quantiles, double p) {
-  std::size_t best = 0;
-  for (std::size_t k = 1; k < quantiles.size(); ++k) {
-    if (std::abs(quantiles[k] - p) < std::abs(quantiles[best] - p)) best = k;
-  }
-  return best;
-}
-
-std::string month_label(std::int64_t days) {
-  return engine::YearMonth::from_days_since_epoch(days).to_string();
-}
-
 void print_scenario(const engine::RunResult& r, std::size_t s) {
   const std::size_t total = r.regions.size() - 1;  // "Total" is last
   const std::size_t lo = nearest_quantile(r.quantiles, 0.05);
@@ -55,10 +35,9 @@ void print_scenario(const engine::RunResult& r, std::size_t s) {
   fmt::print("{:<5} {:<8}", "year", "month");
   for (const auto& c : kColumns) fmt::print(" {:>26}", c.heading);
   fmt::print("\n");
-  const std::size_t months = r.months();
-  for (std::size_t year = 0; year * 12 < months; ++year) {
-    const std::size_t t = std::min(months, (year + 1) * 12) - 1;
-    fmt::print("{:<5} {:<8}", year + 1, month_label(r.time_days[t]));
+  for (std::size_t year = 1; year <= year_count(r); ++year) {
+    const std::size_t t = last_month_of_year(r, year);
+    fmt::print("{:<5} {:<8}", year, month_label(r.time_days[t]));
     for (const auto& c : kColumns) {
       const std::size_t v = index_of(r.variables, c.variable, "variable");
       const std::size_t cell = t * R + total;

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--block-size", run.block_size,
                       "Trajectories per block, a power of two (results do not depend on it)")
       ->check(CLI::PositiveNumber);
+  run_cmd->add_option("--base", run.base, "Scenario the others are compared with (default: baseline)");
   run_cmd->add_flag("-q,--quiet", run.quiet, "No progress output");
 
   std::string validate_file;
@@ -34,6 +35,24 @@ int main(int argc, char** argv) {
   auto* info_cmd = app.add_subcommand("info", "Print a year-by-year table of a result file");
   info_cmd->add_option("file", info_file, "Result file (HDF5)")->required();
 
+  CompareArguments compare;
+  auto* compare_cmd =
+      app.add_subcommand("compare", "Paired differences of each scenario from the base");
+  compare_cmd->add_option("file", compare.file, "Result file (HDF5)")->required();
+  compare_cmd->add_option("--base", compare.base, "Base scenario (default: the file's)");
+  compare_cmd->add_option("--year", compare.year, "Model year, 1-based (default: the last)");
+
+  AttributeArguments attribute;
+  auto* attribute_cmd = app.add_subcommand(
+      "attribute", "Rank uncertain parameters by their influence (needs saved trajectories)");
+  attribute_cmd->add_option("file", attribute.file, "Result file (HDF5)")->required();
+  attribute_cmd->add_option("--variable", attribute.variable, "Output variable")->required();
+  attribute_cmd->add_option("--year", attribute.year, "Model year, 1-based (default: the last)");
+  attribute_cmd->add_option("--scenario", attribute.scenario, "Scenario (default: the base)");
+  attribute_cmd->add_option("--region", attribute.region, "Region (default: Total)");
+  attribute_cmd->add_option("--bootstrap", attribute.bootstrap, "Bootstrap resamples")
+      ->check(CLI::NonNegativeNumber);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -42,5 +61,7 @@ int main(int argc, char** argv) {
   }
   if (*run_cmd) return run_command(run);
   if (*validate_cmd) return validate_command(validate_file);
+  if (*compare_cmd) return compare_command(compare);
+  if (*attribute_cmd) return attribute_command(attribute);
   return info_command(info_file);
 }

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -71,6 +72,13 @@ int run_command(const RunArguments& args) {
     options.block_size = args.block_size;
     options.quantiles = settings.quantiles;
     options.save_trajectories = settings.save_trajectories;
+    const auto& scenarios = model->layout().scenarios;
+    const auto base = std::find(scenarios.begin(), scenarios.end(), args.base);
+    if (base == scenarios.end()) {
+      throw std::invalid_argument(fmt::format("--base {}: no such scenario (available: {})",
+                                              args.base, fmt::join(scenarios, ", ")));
+    }
+    options.base_scenario = static_cast<std::size_t>(base - scenarios.begin());
     options.on_block = [&](std::uint64_t done) { progress.advance(done); };
     auto result = engine::run(*model, options);
     progress.finish();

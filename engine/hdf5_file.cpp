@@ -287,6 +287,11 @@ Dataset Group::open_dataset(std::string_view path) const {
   return {dataset, file_name(), std::move(full_path)};
 }
 
+void Group::remove(std::string_view name) {
+  const std::string link(name);
+  check(H5Ldelete(id(), link.c_str(), H5P_DEFAULT), "remove", describe("link", child_path(link)));
+}
+
 bool Group::contains(std::string_view path) const {
   // H5Lexists fails (rather than answering false) when an intermediate group is missing, so
   // each prefix is looked up in turn.
@@ -438,6 +443,15 @@ File File::open_read_only(const std::filesystem::path& path) {
   const PropertyList access = PropertyList::file_access();
   std::string name = path.string();
   const hid_t id = check(H5Fopen(name.c_str(), H5F_ACC_RDONLY, access.id()), "open",
+                         fmt::format("file '{}'", name));
+  return {id, std::move(name)};
+}
+
+File File::open_read_write(const std::filesystem::path& path) {
+  silence_error_printing();
+  const PropertyList access = PropertyList::file_access();
+  std::string name = path.string();
+  const hid_t id = check(H5Fopen(name.c_str(), H5F_ACC_RDWR, access.id()), "open for writing",
                          fmt::format("file '{}'", name));
   return {id, std::move(name)};
 }

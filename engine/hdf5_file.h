@@ -210,6 +210,8 @@ class Group : public Object {
   Dataset open_dataset(std::string_view path) const;
   // Whether something (group, dataset) exists at `path`.
   bool contains(std::string_view path) const;
+  // Unlinks a direct child (its space is not reclaimed until the file is repacked).
+  void remove(std::string_view name);
   // The names of the direct members, in creation order (groups made by this layer track it).
   std::vector<std::string> children() const;
 
@@ -265,6 +267,7 @@ class File : public detail::Handle<H5Fclose> {
   // Creates (truncating) the file at `path`.
   static File create(const std::filesystem::path& path);
   static File open_read_only(const std::filesystem::path& path);
+  static File open_read_write(const std::filesystem::path& path);
 
   const std::string& name() const { return name_; }
   Group root() const;

@@ -24,6 +24,72 @@ double Moments::sd(std::size_t i) const {
   return count > 1 ? std::sqrt(m2[i] / static_cast<double>(count - 1)) : 0.0;
 }
 
+namespace {
+
+// Mean and M2 of a balanced pairwise tree over x[0..n), n a power of two, with exactly the
+// arithmetic of Moments::merge_later for two nodes of equal count.
+void pairwise(const double* x, std::size_t n, double* mean, double* m2) {
+  constexpr std::size_t kMax = 64;
+  double m[kMax], s[kMax];
+  if (n == 1) {
+    *mean = x[0];
+    *m2 = 0.0;
+    return;
+  }
+  if (n > kMax) {  // recurse on halves, then merge as the cascade would
+    double mean_a, m2_a, mean_b, m2_b;
+    pairwise(x, n / 2, &mean_a, &m2_a);
+    pairwise(x + n / 2, n / 2, &mean_b, &m2_b);
+    const double half = static_cast<double>(n / 2);
+    const double delta = mean_b - mean_a;
+    *mean = mean_a + delta * 0.5;
+    *m2 = m2_a + m2_b + delta * delta * (half * half / static_cast<double>(n));
+    return;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    m[i] = x[i];
+    s[i] = 0.0;
+  }
+  double size = 1.0;  // trajectories per node at this level
+  for (std::size_t width = n; width > 1; width /= 2, size *= 2.0) {
+    const double cross = size * size / (2.0 * size);
+    for (std::size_t i = 0; i < width / 2; ++i) {
+      const double delta = m[2 * i + 1] - m[2 * i];
+      const double merged_mean = m[2 * i] + delta * 0.5;
+      s[i] = s[2 * i] + s[2 * i + 1] + delta * delta * cross;
+      m[i] = merged_mean;
+    }
+  }
+  *mean = m[0];
+  *m2 = s[0];
+}
+
+}  // namespace
+
+std::vector<Moments> summarise_block(std::span<const double> values, std::size_t cells,
+                                     std::size_t count, std::size_t stride) {
+  if (count > stride || (cells > 0 && (cells - 1) * stride + count > values.size())) {
+    throw std::invalid_argument("summarise_block: values too short");
+  }
+  std::vector<Moments> nodes;
+  std::size_t offset = 0;
+  for (int level = 63; level >= 0; --level) {
+    const std::size_t size = std::size_t{1} << level;
+    if ((count & size) == 0) continue;
+    Moments node;
+    node.count = size;
+    node.level = level;
+    node.mean.resize(cells);
+    node.m2.resize(cells);
+    for (std::size_t c = 0; c < cells; ++c) {
+      pairwise(values.data() + c * stride + offset, size, &node.mean[c], &node.m2[c]);
+    }
+    nodes.push_back(std::move(node));
+    offset += size;
+  }
+  return nodes;
+}
+
 Moments MomentCascade::fresh_node() {
   if (!pool_.empty()) {
     Moments node = std::move(pool_.back());

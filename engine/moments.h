@@ -26,6 +26,12 @@ struct Moments {
   double sd(std::size_t i) const;
 };
 
+// The nodes MomentCascade::add would leave after adding `count` trajectories to an empty
+// cascade, computed cell by cell: values[c * stride + j] is trajectory j's value of cell c.
+// One node per set bit of `count`, largest first; bit-identical to the cascade.
+std::vector<Moments> summarise_block(std::span<const double> values, std::size_t cells,
+                                     std::size_t count, std::size_t stride);
+
 class MomentCascade {
  public:
   explicit MomentCascade(std::size_t cells) : cells_(cells) {}

@@ -40,9 +40,13 @@ class RandomStream {
     return (hi << 32) | lo;
   }
 
-  // A uniform double strictly inside (0, 1), on the grid (k + 0.5) / 2^53.
-  double uniform() {
-    return (static_cast<double>(bits64() >> 11) + 0.5) * 0x1.0p-53;
+  // A uniform double strictly inside (0, 1), on the grid (k + 0.5) / 2^52.
+  double uniform() { return to_unit(bits64()); }
+
+  // The map behind uniform(): the top 52 bits k give (k + 0.5) / 2^52, which needs at most 53
+  // significant bits and so is exact: the smallest value is 2^-53 and the largest 1 - 2^-53.
+  static double to_unit(std::uint64_t bits) {
+    return (static_cast<double>(bits >> 12) + 0.5) * 0x1.0p-52;
   }
 
   // How many Philox blocks this stream has consumed (for tests and benchmarks).

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "engine/hdf5_file.h"
@@ -27,6 +28,8 @@ constexpr std::string_view kScenariosGroup = "scenarios";
 constexpr std::string_view kSummaryGroup = "summary";
 constexpr std::string_view kTrajectoriesGroup = "trajectories";
 constexpr std::string_view kParametersDataset = "parameters";
+constexpr std::string_view kVersusPrefix = "vs_";
+constexpr std::string_view kBetterSuffix = "_p_better";
 constexpr std::string_view kMeanSuffix = "_mean";
 constexpr std::string_view kSdSuffix = "_sd";
 constexpr std::string_view kQuantileSuffix = "_q";
@@ -79,6 +82,56 @@ void check_sizes(std::string_view what, const std::vector<std::vector<std::vecto
   }
 }
 
+// units, long_names and better: empty, or one per variable.
+void validate_metadata(const RunResult& result) {
+  for (const auto* names : {&result.units, &result.long_names, &result.better}) {
+    if (!names->empty() && names->size() != result.variables.size()) {
+      invalid(fmt::format("variable metadata has {} entries, expected {}", names->size(),
+                          result.variables.size()));
+    }
+  }
+}
+
+// The paired comparison: absent (all empty), or sized like the summaries, empty for the base.
+void validate_comparison(const RunResult& result) {
+  if (result.diff_mean.empty() && result.diff_sd.empty() && result.diff_quantile.empty() &&
+      result.p_better.empty()) {
+    return;
+  }
+  const auto base = std::find(result.scenarios.begin(), result.scenarios.end(),
+                              result.base_scenario);
+  if (base == result.scenarios.end()) {
+    invalid(fmt::format("base scenario '{}' is not a scenario", result.base_scenario));
+  }
+  const std::size_t b = static_cast<std::size_t>(base - result.scenarios.begin());
+  const std::size_t plane = result.plane();
+  const std::size_t q = result.quantiles.size() * plane;
+  for (const auto& [what, values, size] :
+       {std::tuple{"diff_mean", &result.diff_mean, plane}, std::tuple{"diff_sd", &result.diff_sd, plane},
+        std::tuple{"diff_quantile", &result.diff_quantile, q},
+        std::tuple{"p_better", &result.p_better, plane}}) {
+    if (values->size() != result.scenarios.size()) {
+      invalid(fmt::format("{} has {} scenarios, expected {}", what, values->size(),
+                          result.scenarios.size()));
+    }
+    for (std::size_t s = 0; s < values->size(); ++s) {
+      if ((*values)[s].size() != result.variables.size()) {
+        invalid(fmt::format("{}[{}] has {} variables, expected {}", what, result.scenarios[s],
+                            (*values)[s].size(), result.variables.size()));
+      }
+      for (std::size_t v = 0; v < (*values)[s].size(); ++v) {
+        const std::size_t n = (*values)[s][v].size();
+        const bool may_be_empty = s == b || std::string_view(what) == "p_better";
+        if (n != size && !(n == 0 && may_be_empty)) {
+          invalid(fmt::format("{}[{}][{}] has {} values, expected {}", what, result.scenarios[s],
+                              result.variables[v], n, size));
+        }
+        if (s == b && n != 0) invalid(fmt::format("{} of the base scenario must be empty", what));
+      }
+    }
+  }
+}
+
 void validate(const RunResult& result) {
   if (result.scenarios.empty() || result.variables.empty() || result.regions.empty() ||
       result.time_days.empty() || result.quantiles.empty()) {
@@ -90,6 +143,8 @@ void validate(const RunResult& result) {
   check_sizes("mean", result.mean, result, plane);
   check_sizes("sd", result.sd, result, plane);
   check_sizes("quantile", result.quantile, result, result.quantiles.size() * plane);
+  validate_metadata(result);
+  validate_comparison(result);
   const std::size_t saved = result.saved_trajectories;
   if (saved == 0) {
     if (!result.trajectory.empty() || !result.parameter_values.empty()) {
@@ -155,6 +210,13 @@ void attach(h5::Dataset data,
   for (const h5::Dataset& scale : scales) data.attach_scale(scale, axis++);
 }
 
+// units, long_name and better of variable v, where the result has them.
+void write_variable_attributes(h5::Dataset& data, std::size_t v, const RunResult& result) {
+  if (!result.units.empty()) data.set_attribute("units", result.units[v]);
+  if (!result.long_names.empty()) data.set_attribute("long_name", result.long_names[v]);
+  if (!result.better.empty()) data.set_attribute("better", result.better[v]);
+}
+
 void write_summary(h5::Group& scenario, std::size_t s, const RunResult& result) {
   h5::Group summary = scenario.require_group(kSummaryGroup);
   const h5::Dataset time = write_time_axis(summary, result);
@@ -164,15 +226,48 @@ void write_summary(h5::Group& scenario, std::size_t s, const RunResult& result) 
   const hsize_t regions = result.regions.size();
   for (std::size_t v = 0; v < result.variables.size(); ++v) {
     const std::string& name = result.variables[v];
-    attach(summary.write_dataset(fmt::format("{}{}", name, kMeanSuffix), {months, regions},
-                                 result.mean[s][v]),
-           {time, region});
+    h5::Dataset mean = summary.write_dataset(fmt::format("{}{}", name, kMeanSuffix),
+                                             {months, regions}, result.mean[s][v]);
+    write_variable_attributes(mean, v, result);
+    attach(std::move(mean), {time, region});
     attach(summary.write_dataset(fmt::format("{}{}", name, kSdSuffix), {months, regions},
                                  result.sd[s][v]),
            {time, region});
     attach(summary.write_dataset(fmt::format("{}{}", name, kQuantileSuffix),
                                  {result.quantiles.size(), months, regions}, result.quantile[s][v]),
            {quantile, time, region});
+  }
+}
+
+// The paired comparison of scenario s with the base, in "vs_<base>".
+void write_comparison(h5::Group& scenario, std::size_t s, const RunResult& result) {
+  h5::Group versus = scenario.require_group(fmt::format("{}{}", kVersusPrefix, result.base_scenario));
+  versus.set_attribute("base", result.base_scenario);
+  const h5::Dataset time = write_time_axis(versus, result);
+  const h5::Dataset region = write_region_axis(versus, result);
+  const h5::Dataset quantile = write_quantile_axis(versus, result);
+  const hsize_t months = result.months();
+  const hsize_t regions = result.regions.size();
+  for (std::size_t v = 0; v < result.variables.size(); ++v) {
+    const std::string& name = result.variables[v];
+    h5::Dataset mean = versus.write_dataset(fmt::format("{}{}", name, kMeanSuffix),
+                                            {months, regions}, result.diff_mean[s][v]);
+    write_variable_attributes(mean, v, result);
+    attach(std::move(mean), {time, region});
+    attach(versus.write_dataset(fmt::format("{}{}", name, kSdSuffix), {months, regions},
+                                result.diff_sd[s][v]),
+           {time, region});
+    attach(versus.write_dataset(fmt::format("{}{}", name, kQuantileSuffix),
+                                {result.quantiles.size(), months, regions},
+                                result.diff_quantile[s][v]),
+           {quantile, time, region});
+    if (!result.p_better[s][v].empty()) {
+      h5::Dataset better = versus.write_dataset(fmt::format("{}{}", name, kBetterSuffix),
+                                                {months, regions}, result.p_better[s][v]);
+      better.set_attribute("better", result.better[v]);
+      better.set_attribute("units", std::string_view("share of trajectories"));
+      attach(std::move(better), {time, region});
+    }
   }
 }
 
@@ -216,6 +311,7 @@ void write_file(const std::filesystem::path& file_path, const RunResult& result)
     h5::Group root = file.root();
     root.set_attribute("complete", std::int64_t{0});
     write_attributes(root, result.attributes);
+    if (!result.diff_mean.empty()) root.set_attribute("base_scenario", result.base_scenario);
     write_time_axis(root, result);
     write_region_axis(root, result);
     write_quantile_axis(root, result);
@@ -225,6 +321,9 @@ void write_file(const std::filesystem::path& file_path, const RunResult& result)
     for (std::size_t s = 0; s < result.scenarios.size(); ++s) {
       h5::Group scenario = scenarios.require_group(result.scenarios[s]);
       write_summary(scenario, s, result);
+      if (!result.diff_mean.empty() && !result.diff_mean[s].front().empty()) {
+        write_comparison(scenario, s, result);
+      }
       if (result.saved_trajectories > 0) write_trajectories(scenario, s, result);
     }
     root.set_attribute("complete", std::int64_t{1});
@@ -279,10 +378,49 @@ RunAttributes read_attributes(const h5::Group& root) {
   return attributes;
 }
 
+// The variable metadata, from the base scenario's summary datasets.
+void read_variable_attributes(const h5::Group& summary, RunResult& result) {
+  for (const std::string& name : result.variables) {
+    const h5::Dataset mean = summary.open_dataset(fmt::format("{}{}", name, kMeanSuffix));
+    if (!mean.has_attribute("units")) return;
+    result.units.push_back(mean.string_attribute("units"));
+    result.long_names.push_back(mean.string_attribute("long_name"));
+    result.better.push_back(mean.string_attribute("better"));
+  }
+}
+
+void read_comparison(const h5::Group& scenario, RunResult& result) {
+  const hsize_t months = result.months();
+  const hsize_t regions = result.regions.size();
+  auto& mean = result.diff_mean.emplace_back();
+  auto& sd = result.diff_sd.emplace_back();
+  auto& quantile = result.diff_quantile.emplace_back();
+  auto& better = result.p_better.emplace_back();
+  const std::string group = fmt::format("{}{}", kVersusPrefix, result.base_scenario);
+  const bool present = scenario.contains(group);
+  for (const std::string& name : result.variables) {
+    if (!present) {
+      for (auto* values : {&mean, &sd, &quantile, &better}) values->emplace_back();
+      continue;
+    }
+    const h5::Group versus = scenario.open_group(group);
+    mean.push_back(
+        read_array<double>(versus, fmt::format("{}{}", name, kMeanSuffix), {months, regions}));
+    sd.push_back(
+        read_array<double>(versus, fmt::format("{}{}", name, kSdSuffix), {months, regions}));
+    quantile.push_back(read_array<double>(versus, fmt::format("{}{}", name, kQuantileSuffix),
+                                          {result.quantiles.size(), months, regions}));
+    const std::string p = fmt::format("{}{}", name, kBetterSuffix);
+    better.push_back(versus.contains(p) ? read_array<double>(versus, p, {months, regions})
+                                        : std::vector<double>{});
+  }
+}
+
 void read_scenario(const h5::Group& scenario, RunResult& result) {
   const hsize_t months = result.months();
   const hsize_t regions = result.regions.size();
   const h5::Group summary = scenario.open_group(kSummaryGroup);
+  if (!result.base_scenario.empty()) read_comparison(scenario, result);
   auto& mean = result.mean.emplace_back();
   auto& sd = result.sd.emplace_back();
   auto& quantile = result.quantile.emplace_back();
@@ -323,6 +461,36 @@ void write_result(const std::filesystem::path& path, const RunResult& result) {
   }
 }
 
+void write_attribution(const std::filesystem::path& path, const Attribution& a) {
+  const std::size_t k = a.parameters.size();
+  if (k == 0 || a.prcc.size() != k || a.low.size() != k || a.high.size() != k) {
+    throw std::invalid_argument("write_attribution: one value per parameter is needed");
+  }
+  h5::File file = h5::File::open_read_write(path);
+  {
+    h5::Group root = file.root();
+    require_complete(root);
+    h5::Group scenario = root.open_group(fmt::format("{}/{}", kScenariosGroup, a.scenario));
+    h5::Group attribution = scenario.require_group("attribution");
+    const std::string name = fmt::format("{}_year{}", a.variable, a.year);
+    if (attribution.contains(name)) attribution.remove(name);
+    h5::Group group = attribution.require_group(name);
+    group.set_attribute("variable", a.variable);
+    group.set_attribute("year", static_cast<std::int64_t>(a.year));
+    group.set_attribute("region", a.region);
+    group.set_attribute("method", std::string_view("partial rank correlation"));
+    group.set_attribute("bootstrap", static_cast<std::int64_t>(a.bootstrap));
+    group.set_attribute("interval", a.interval);
+    h5::Dataset parameter = group.write_strings("parameter", a.parameters);
+    parameter.make_scale("parameter");
+    for (const auto& [dataset, values] :
+         {std::pair{"prcc", &a.prcc}, std::pair{"prcc_low", &a.low}, std::pair{"prcc_high", &a.high}}) {
+      attach(group.write_dataset(dataset, {k}, *values), {parameter});
+    }
+  }
+  file.close();
+}
+
 RunResult read_result(const std::filesystem::path& path) {
   const h5::File file = h5::File::open_read_only(path);
   const h5::Group root = file.root();
@@ -340,9 +508,14 @@ RunResult read_result(const std::filesystem::path& path) {
 
   const h5::Group scenarios = root.open_group(kScenariosGroup);
   result.scenarios = scenarios.children();
+  if (root.has_attribute("base_scenario")) {
+    result.base_scenario = root.string_attribute("base_scenario");
+  }
   if (!result.scenarios.empty()) {
-    result.variables =
-        summary_variables(scenarios.open_group(result.scenarios.front()).open_group(kSummaryGroup));
+    const h5::Group summary =
+        scenarios.open_group(result.scenarios.front()).open_group(kSummaryGroup);
+    result.variables = summary_variables(summary);
+    read_variable_attributes(summary, result);
   }
   for (const std::string& name : result.scenarios)
     read_scenario(scenarios.open_group(name), result);

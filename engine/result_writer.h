@@ -38,6 +38,8 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "engine/run_result.h"
 
@@ -49,6 +51,23 @@ namespace carecast::engine {
 // quantile (and, when saved_trajectories > 0, trajectory and parameter_values) sized as
 // documented in run_result.h; trajectory and parameter_values empty when saved_trajectories is 0.
 void write_result(const std::filesystem::path& path, const RunResult& result);
+
+// The influence of each uncertain parameter on one variable in one model year (carecast
+// attribute), stored in an existing result file as
+//   /scenarios/<scenario>/attribution/<variable>_year<year>/prcc, prcc_low, prcc_high
+// (float64 [parameter], with a local parameter axis) and group attributes variable, year, region,
+// method, bootstrap, interval. An existing group of that name is replaced.
+struct Attribution {
+  std::string scenario;
+  std::string variable;
+  std::string region;
+  int year = 1;  // model year: months 12 (year - 1) .. 12 year - 1
+  int bootstrap = 0;
+  double interval = 0.9;
+  std::vector<std::string> parameters;
+  std::vector<double> prcc, low, high;
+};
+void write_attribution(const std::filesystem::path& path, const Attribution& attribution);
 
 // Reads back everything write_result wrote. Throws h5::Error naming the file when it cannot be
 // read, is not a carecast result, is incomplete (attribute complete != 1), or has datasets of

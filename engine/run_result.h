@@ -26,6 +26,10 @@ struct RunResult {
   std::vector<std::int64_t> time_days;     // days since 1970-01-01 of the 1st of each month
   std::vector<double> quantiles;           // probabilities in (0, 1), increasing
   std::vector<std::string> parameters;     // names of the uncertain parameters
+  // Per variable: units, a name in words, and "lower" | "higher" | "neutral" (which is better).
+  std::vector<std::string> units;
+  std::vector<std::string> long_names;
+  std::vector<std::string> better;
 
   std::size_t months() const { return time_days.size(); }
   std::size_t plane() const { return time_days.size() * regions.size(); }  // one [time, region]
@@ -35,6 +39,16 @@ struct RunResult {
   std::vector<std::vector<std::vector<double>>> sd;
   // quantile[s][v] holds quantiles.size() * plane() values, row-major [quantile][time][region].
   std::vector<std::vector<std::vector<double>>> quantile;
+
+  // Paired comparison with the base scenario: summaries of (scenario - base) per trajectory,
+  // with the same random numbers. diff_*[s] is empty for the base itself; otherwise laid out like
+  // mean/sd/quantile. p_better[s][v] (plane() values) is the share of trajectories in which
+  // scenario s is better than the base, empty where better[v] is "neutral".
+  std::string base_scenario;
+  std::vector<std::vector<std::vector<double>>> diff_mean;
+  std::vector<std::vector<std::vector<double>>> diff_sd;
+  std::vector<std::vector<std::vector<double>>> diff_quantile;
+  std::vector<std::vector<std::vector<double>>> p_better;
 
   // Raw trajectories, kept for the first saved_trajectories trajectories (0: none).
   // trajectory[s][v] holds saved_trajectories * plane() floats, row-major [trajectory][time][region].

@@ -19,23 +19,42 @@ namespace carecast::engine {
 
 namespace {
 
+// The cells summarised per trajectory: every scenario's outputs, then, for each scenario other
+// than the base (in order), its difference from the base.
+struct Cells {
+  Cells(const OutputLayout& layout, std::size_t base_scenario)
+      : per_scenario(layout.cells_per_scenario()),
+        scenarios(layout.scenarios.size()),
+        base(base_scenario),
+        outputs(layout.cells()),
+        total(outputs + (scenarios - 1) * per_scenario) {}
+
+  // The scenario whose difference occupies diff slot k.
+  std::size_t diff_scenario(std::size_t k) const { return k < base ? k : k + 1; }
+
+  std::size_t per_scenario, scenarios, base, outputs, total;
+};
+
 // What one worker thread keeps between blocks.
 struct Worker {
-  explicit Worker(const Simulator& simulator)
+  Worker(const Simulator& simulator, const Cells& cells, std::size_t block)
       : scratch(simulator.make_scratch()),
-        out(simulator.layout().cells()),
+        out(cells.outputs),
         parameters(simulator.layout().scenarios.size() * simulator.layout().parameters.size()),
-        sketches(simulator.layout().cells()),
-        cascade(simulator.layout().cells()) {}
+        buffer(cells.total * block),
+        sketches(cells.total),
+        better_counts(cells.total - cells.outputs, 0) {}
 
   std::unique_ptr<SimulatorScratch> scratch;
-  std::vector<double> out;
+  std::vector<double> out;                  // one trajectory, all scenarios
   std::vector<double> parameters;
-  std::vector<QuantileSketch> sketches;
-  MomentCascade cascade;
+  std::vector<double> buffer;               // [cell][trajectory in block]
+  std::vector<QuantileSketch> sketches;     // [cell]
+  std::vector<std::uint64_t> better_counts; // [diff cell]
 };
 
 void check(const Simulator& simulator, const RunnerOptions& options) {
+  const auto& layout = simulator.layout();
   if (options.trajectories == 0) throw std::invalid_argument("run: trajectories must be >= 1");
   if (options.trajectories > (std::uint64_t{1} << 32)) {
     throw std::invalid_argument("run: at most 2^32 trajectories");
@@ -46,7 +65,19 @@ void check(const Simulator& simulator, const RunnerOptions& options) {
   }
   if (options.threads < 0) throw std::invalid_argument("run: threads must be >= 0");
   if (options.quantiles.empty()) throw std::invalid_argument("run: no quantiles requested");
-  if (simulator.layout().cells() == 0) throw std::invalid_argument("run: the model has no outputs");
+  if (layout.cells() == 0) throw std::invalid_argument("run: the model has no outputs");
+  if (options.base_scenario >= layout.scenarios.size()) {
+    throw std::invalid_argument("run: the base scenario is not one of the model's scenarios");
+  }
+  if (layout.better.size() != layout.variables.size() ||
+      layout.units.size() != layout.variables.size() ||
+      layout.long_names.size() != layout.variables.size()) {
+    throw std::invalid_argument("run: the model's variable metadata is incomplete");
+  }
+}
+
+const char* better_name(int better) {
+  return better > 0 ? "higher" : better < 0 ? "lower" : "neutral";
 }
 
 RunResult empty_result(const OutputLayout& layout, const RunnerOptions& options) {
@@ -56,6 +87,10 @@ RunResult empty_result(const OutputLayout& layout, const RunnerOptions& options)
   result.regions = layout.regions;
   result.quantiles = options.quantiles;
   result.parameters = layout.parameters;
+  result.units = layout.units;
+  result.long_names = layout.long_names;
+  for (int b : layout.better) result.better.push_back(better_name(b));
+  result.base_scenario = layout.scenarios[options.base_scenario];
   result.saved_trajectories = std::min(options.save_trajectories, options.trajectories);
   const std::size_t S = layout.scenarios.size(), V = layout.variables.size();
   const std::size_t plane = static_cast<std::size_t>(layout.months) * layout.regions.size();
@@ -65,6 +100,18 @@ RunResult empty_result(const OutputLayout& layout, const RunnerOptions& options)
   result.mean = grid(plane);
   result.sd = grid(plane);
   result.quantile = grid(plane * options.quantiles.size());
+  result.diff_mean = grid(plane);
+  result.diff_sd = grid(plane);
+  result.diff_quantile = grid(plane * options.quantiles.size());
+  result.p_better = grid(plane);
+  for (std::size_t v = 0; v < V; ++v) {
+    if (layout.better[v] == 0) {
+      for (auto& scenario : result.p_better) scenario[v].clear();
+    }
+  }
+  for (auto* diffs : {&result.diff_mean, &result.diff_sd, &result.diff_quantile, &result.p_better}) {
+    for (auto& variable : (*diffs)[options.base_scenario]) variable.clear();
+  }
   if (result.saved_trajectories > 0) {
     result.trajectory = std::vector(
         S, std::vector(V, std::vector<float>(result.saved_trajectories * plane)));
@@ -89,20 +136,42 @@ void save(const OutputLayout& layout, const Worker& worker, std::uint64_t i, Run
   }
 }
 
+// Puts trajectory j's outputs and differences from the base into column j of the buffer, and
+// counts where each scenario is better than the base.
+void buffer_trajectory(const OutputLayout& layout, const Cells& cells, std::size_t block,
+                       std::size_t j, Worker& w) {
+  double* column = w.buffer.data() + j;
+  for (std::size_t c = 0; c < cells.outputs; ++c) column[c * block] = w.out[c];
+  const std::size_t plane = cells.per_scenario / layout.variables.size();
+  const double* base = w.out.data() + cells.base * cells.per_scenario;
+  for (std::size_t k = 0; k + 1 < cells.scenarios; ++k) {
+    const double* scenario = w.out.data() + cells.diff_scenario(k) * cells.per_scenario;
+    const std::size_t first = k * cells.per_scenario;
+    for (std::size_t c = 0; c < cells.per_scenario; ++c) {
+      const double diff = scenario[c] - base[c];
+      column[(cells.outputs + first + c) * block] = diff;
+      const int better = layout.better[c / plane];
+      w.better_counts[first + c] += (better > 0 && diff > 0.0) || (better < 0 && diff < 0.0);
+    }
+  }
+}
+
 }  // namespace
 
 RunResult run(const Simulator& simulator, const RunnerOptions& options) {
   check(simulator, options);
   const OutputLayout& layout = simulator.layout();
+  const Cells cells(layout, options.base_scenario);
   RunResult result = empty_result(layout, options);
   const std::uint64_t n = options.trajectories;
   const std::uint64_t block = options.block_size;
   const std::uint64_t blocks = (n + block - 1) / block;
 
-  const int threads = options.threads > 0 ? options.threads : tbb::this_task_arena::max_concurrency();
+  const int threads =
+      options.threads > 0 ? options.threads : tbb::this_task_arena::max_concurrency();
   tbb::task_arena arena(threads);
   tbb::enumerable_thread_specific<std::unique_ptr<Worker>> workers;
-  MomentCascade total(layout.cells());
+  MomentCascade total(cells.total);
   // A wave is a few blocks per thread: enough to balance, few enough to bound memory.
   const std::uint64_t wave = 4 * static_cast<std::uint64_t>(threads);
   std::vector<std::vector<Moments>> finished(wave);
@@ -114,19 +183,22 @@ RunResult run(const Simulator& simulator, const RunnerOptions& options) {
           tbb::blocked_range<std::uint64_t>(first, last, 1),
           [&](const tbb::blocked_range<std::uint64_t>& range) {
             auto& slot = workers.local();
-            if (!slot) slot = std::make_unique<Worker>(simulator);
+            if (!slot) slot = std::make_unique<Worker>(simulator, cells, block);
             Worker& w = *slot;
             for (std::uint64_t b = range.begin(); b != range.end(); ++b) {
-              const std::uint64_t end = std::min(n, (b + 1) * block);
-              for (std::uint64_t i = b * block; i < end; ++i) {
+              const std::uint64_t begin = b * block, end = std::min(n, begin + block);
+              for (std::uint64_t i = begin; i < end; ++i) {
                 simulator.simulate(options.seed, static_cast<std::uint32_t>(i), *w.scratch, w.out,
                                    w.parameters);
-                for (std::size_t c = 0; c < w.out.size(); ++c) w.sketches[c].add(w.out[c]);
-                w.cascade.add(w.out);
+                buffer_trajectory(layout, cells, block, i - begin, w);
                 if (i < result.saved_trajectories) save(layout, w, i, result);
               }
-              finished[b - first] = w.cascade.take();
-              if (options.on_block) options.on_block(end - b * block);
+              const std::size_t count = end - begin;
+              for (std::size_t c = 0; c < cells.total; ++c) {
+                w.sketches[c].add_all(std::span(w.buffer.data() + c * block, count));
+              }
+              finished[b - first] = summarise_block(w.buffer, cells.total, count, block);
+              if (options.on_block) options.on_block(count);
             }
           },
           tbb::simple_partitioner());
@@ -137,9 +209,11 @@ RunResult run(const Simulator& simulator, const RunnerOptions& options) {
     }
   });
 
-  // Sketches: integer counts, so the merge order does not matter; fold into one.
+  // Sketches and counts are integers, so the merge order does not matter.
   std::vector<QuantileSketch> sketches;
+  std::vector<std::uint64_t> better_counts(cells.total - cells.outputs, 0);
   for (auto& slot : workers) {
+    for (std::size_t c = 0; c < better_counts.size(); ++c) better_counts[c] += slot->better_counts[c];
     if (sketches.empty()) {
       sketches = std::move(slot->sketches);
       continue;
@@ -148,18 +222,37 @@ RunResult run(const Simulator& simulator, const RunnerOptions& options) {
   }
 
   const Moments moments = total.finish();
-  const std::size_t S = layout.scenarios.size(), V = layout.variables.size();
-  const std::size_t plane = static_cast<std::size_t>(layout.months) * layout.regions.size();
+  const std::size_t V = layout.variables.size();
+  const std::size_t plane = cells.per_scenario / V;
   const std::size_t Q = options.quantiles.size();
   std::vector<double> q(Q);
-  for (std::size_t s = 0; s < S; ++s) {
+  // Summary of cell `cell` into plane position c of (mean, sd, quantile).
+  const auto summarise = [&](std::size_t cell, std::size_t c, std::vector<double>& mean,
+                             std::vector<double>& sd, std::vector<double>& quantile) {
+    mean[c] = moments.mean[cell];
+    sd[c] = moments.sd(cell);
+    sketches[cell].quantiles(options.quantiles, q);
+    for (std::size_t k = 0; k < Q; ++k) quantile[k * plane + c] = q[k];
+  };
+  for (std::size_t s = 0; s < cells.scenarios; ++s) {
     for (std::size_t v = 0; v < V; ++v) {
       for (std::size_t c = 0; c < plane; ++c) {
-        const std::size_t cell = (s * V + v) * plane + c;
-        result.mean[s][v][c] = moments.mean[cell];
-        result.sd[s][v][c] = moments.sd(cell);
-        sketches[cell].quantiles(options.quantiles, q);
-        for (std::size_t k = 0; k < Q; ++k) result.quantile[s][v][k * plane + c] = q[k];
+        summarise(s * cells.per_scenario + v * plane + c, c, result.mean[s][v], result.sd[s][v],
+                  result.quantile[s][v]);
+      }
+    }
+  }
+  for (std::size_t k = 0; k + 1 < cells.scenarios; ++k) {
+    const std::size_t s = cells.diff_scenario(k);
+    for (std::size_t v = 0; v < V; ++v) {
+      for (std::size_t c = 0; c < plane; ++c) {
+        const std::size_t diff = k * cells.per_scenario + v * plane + c;
+        summarise(cells.outputs + diff, c, result.diff_mean[s][v], result.diff_sd[s][v],
+                  result.diff_quantile[s][v]);
+        if (!result.p_better[s][v].empty()) {
+          result.p_better[s][v][c] =
+              static_cast<double>(better_counts[diff]) / static_cast<double>(n);
+        }
       }
     }
   }

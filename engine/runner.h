@@ -2,9 +2,10 @@
 //
 // Work is cut into fixed blocks of `block_size` trajectories (a power of two). oneTBB runs the
 // blocks of a wave in parallel, each thread with its own model scratch and output buffer; each
-// block's means and variances come back as one MomentCascade subtree and are pushed into the
-// run's cascade in block order, and each thread's quantile sketches (integer counts) are merged
-// at the end. So the summaries are bit-identical for any thread count and any power-of-two
+// block's outputs are buffered cell by cell; its means and variances come back as MomentCascade
+// subtrees (summarise_block) pushed into the run's cascade in block order, and each thread's
+// quantile sketches and "better than the base" counts (integers) are merged at the end. Every
+// scenario other than the base is also summarised as its per-trajectory difference from the base. So the summaries are bit-identical for any thread count and any power-of-two
 // block size, and memory does not grow with the number of trajectories.
 #pragma once
 
@@ -24,13 +25,16 @@ struct RunnerOptions {
   std::uint32_t block_size = 16;  // a power of two
   std::vector<double> quantiles;  // strictly increasing, in (0, 1)
   std::uint64_t save_trajectories = 0;
+  // The scenario every other one is compared with (paired, same random numbers).
+  std::size_t base_scenario = 0;
   // Called after each block with the number of trajectories it ran (from worker threads).
   std::function<void(std::uint64_t)> on_block;
 };
 
-// Fills the summaries, the saved trajectories and the axes that come from the simulator
-// (scenarios, variables, regions, quantiles, parameters) of a RunResult. The caller adds the
-// attributes and the time axis.
+// Fills the summaries, the paired comparisons with the base scenario, the saved trajectories
+// and the axes that come from the simulator (scenarios, variables, regions, quantiles,
+// parameters, variable metadata) of a RunResult. The caller adds the attributes and the time
+// axis.
 RunResult run(const Simulator& simulator, const RunnerOptions& options);
 
 }  // namespace carecast::engine

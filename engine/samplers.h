@@ -27,8 +27,8 @@ namespace carecast::engine {
 double normal_cdf(double x);
 
 // Standard normal quantile (inverse CDF) by Wichura's algorithm AS241 (PPND16), accurate to about
-// 1e-16 relative for p in [1e-300, 1 - 1e-16]. Returns -inf at p = 0 and +inf at p = 1; throws for p
-// outside [0, 1] or NaN.
+// 1e-16 relative for p in [1e-300, 1 - 1e-16]. Returns -inf at p = 0 and +inf at p = 1; throws for
+// p outside [0, 1] or NaN.
 double normal_quantile(double p);
 
 // Mean of a normal(mean, sd) distribution truncated to [low, high] (low or high may be infinite).
@@ -66,35 +66,37 @@ double sample_beta(RandomStream& stream, double a, double b);
 // ---- Binomial ----
 
 // The constants of one binomial(n, p), for drawing many variates with the same parameters.
-// Treat the fields as opaque; make_binomial_setup() fills them.
+// make_binomial_setup() fills the fields; callers treat them as opaque (only tests look inside).
 //
 // p' = min(p, 1 - p) is sampled and mirrored (n - x) when p > 1/2. n * p' < 10 uses sequential
 // inversion from 0 (one uniform); n * p' >= 10 uses Hörmann's BTRS (transformed rejection with
-// squeeze, 1993), on average about 1.2 to 2 uniforms. n == 0, p == 0 and p == 1 consume no uniforms.
+// squeeze, 1993), on average 2.2 uniforms near n p' = 10 falling to 1.4 for large n p'. n == 0,
+// p == 0 and p == 1 consume no uniforms.
 struct BinomialSetup {
   enum class Method : std::uint8_t { kConstant, kInversion, kBtrs };
 
   Method method = Method::kConstant;
-  bool mirrored = false;     // the sampler draws failures and returns n - x
+  bool mirrored = false;  // the sampler draws failures and returns n - x
   std::int64_t n = 0;
   std::int64_t constant = 0;  // kConstant: the value
   std::int64_t cap = 0;       // kInversion: the largest count the search visits
   double r = 0;               // p' / (1 - p')
   double nr = 0;              // (n + 1) * r; pmf(k) / pmf(k - 1) = nr / k - r
+  double nd = 0;              // n as a double
   double pmf0 = 0;            // kInversion: (1 - p')^n
-  // kBtrs (Hörmann 1993, algorithm BTRS):
-  double nd = 0;        // n as a double
+  // kBtrs (Hörmann 1993, algorithm BTRS): the variate is floor((2a / us + b) u + c) for
+  // us = 1/2 - |u|, under a hat scaled by alpha.
   double a = 0, b = 0, c = 0, alpha = 0;
-  double v_r = 0;       // squeeze bound on V
-  double u_rv_r = 0;    // 0.86 * v_r: below it one uniform decides acceptance
-  double m = 0;         // mode, floor((n + 1) p')
-  double fc_mode = 0;   // Stirling corrections fc(m) + fc(n - m)
+  double v_r = 0;      // squeeze bound on V
+  double u_rv_r = 0;   // 0.86 * v_r: below it one uniform decides acceptance
+  double m = 0;        // mode, floor((n + 1) p')
+  double fc_mode = 0;  // Stirling corrections fc(m) + fc(n - m)
 };
 
 // Precomputes the constants of binomial(n, p); n in [0, 2^53], p in [0, 1].
 BinomialSetup make_binomial_setup(std::int64_t n, double p);
 
-// A binomial variate, exact for every valid (n, p) and always in [0, n].
+// A binomial variate, exact (to double rounding) for every valid (n, p), always in [0, n].
 std::int64_t sample_binomial(RandomStream& stream, const BinomialSetup& setup);
 
 // Same as sample_binomial(stream, make_binomial_setup(n, p)).

@@ -22,6 +22,12 @@ struct OutputLayout {
   std::vector<std::string> parameters;  // uncertain parameters drawn per trajectory
   int months = 0;
 
+  // Per variable: units ("hours per month"), a name in words, and which direction is better
+  // for a scenario compared with the base: +1 higher, -1 lower, 0 neither.
+  std::vector<std::string> units;
+  std::vector<std::string> long_names;
+  std::vector<int> better;
+
   std::size_t cells_per_scenario() const {
     return variables.size() * static_cast<std::size_t>(months) * regions.size();
   }

@@ -147,12 +147,43 @@ double initial_nlw(const CareWfConfig& c, const std::vector<double>& v) {
   return c.nlw_path.empty() ? v[static_cast<int>(Param::nlw0)] : c.nlw_path[0];
 }
 
+namespace {
+
+// Output variables in output order: name, units, name in words, which direction is better.
+struct VariableInfo {
+  const char* name;
+  const char* units;
+  const char* long_name;
+  int better;  // +1 higher, -1 lower, 0 neither
+};
+constexpr VariableInfo kVariables[kVarCount] = {
+    {"demand_hours", "hours per month", "Care hours needed", 0},
+    {"supplied_hours", "hours per month", "Care hours the workforce can supply", +1},
+    {"delivered_hours", "hours per month", "Care hours delivered", +1},
+    {"unmet_hours", "hours per month", "Unmet care hours", -1},
+    {"gap_hours", "hours per month", "Workforce gap (demand - supply)", -1},
+    {"headcount", "people", "Care workers employed", +1},
+    {"vacancies", "posts", "Funded posts unfilled", -1},
+    {"leavers", "people per month", "Care workers leaving", -1},
+    {"hires", "people per month", "Care workers hired", 0},
+    {"turnover_rate", "per year", "Annualised turnover rate", -1},
+    {"care_wage", "GBP per hour", "Mean hourly care wage", +1},
+    {"outside_wage", "GBP per hour", "Outside-option (retail) hourly wage", 0},
+    {"cost", "GBP per month", "Spend on delivered care", -1},
+    {"budget", "GBP per month", "Care budget", 0},
+    {"funding_gap", "GBP per month", "Funding gap (cost of all demand - budget)", -1},
+    {"leakage", "GBP per month", "Spend leaving the local economy", -1},
+    {"wage_bill", "GBP per month", "Care wage bill incl. on-costs", +1},
+};
+
+}  // namespace
+
 const std::vector<std::string>& CareWf::variables() {
-  static const std::vector<std::string> names = {
-      "demand_hours", "supplied_hours", "delivered_hours", "unmet_hours", "gap_hours",
-      "headcount",    "vacancies",      "leavers",         "hires",       "turnover_rate",
-      "care_wage",    "outside_wage",   "cost",            "budget",      "funding_gap",
-      "leakage",      "wage_bill"};
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& v : kVariables) out.push_back(v.name);
+    return out;
+  }();
   return names;
 }
 
@@ -170,6 +201,11 @@ CareWf::CareWf(std::vector<std::string> scenario_names, std::vector<CareWfConfig
   }
   layout_.scenarios = std::move(scenario_names);
   layout_.variables = variables();
+  for (const auto& v : kVariables) {
+    layout_.units.push_back(v.units);
+    layout_.long_names.push_back(v.long_name);
+    layout_.better.push_back(v.better);
+  }
   layout_.regions = scenarios_[0].regions;
   layout_.regions.push_back("Total");
   for (int i : uncertain_) layout_.parameters.push_back(param_key(static_cast<Param>(i)));

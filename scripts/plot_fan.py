@@ -11,48 +11,27 @@ layout of MODEL.md's Output section with h5py:
   scenarios/<name>/summary/<variable>_q  float64 [quantile, time, region]
 Exits 2, naming what is missing and what is available, when a requested variable, scenario or
 region is not in the file, or the file lacks one of the quantiles 0.05, 0.25, 0.5, 0.75, 0.95.
+
+Reading helpers and the label/unit table live in carecast_results.py (same directory);
+`fan_charts(f, ...)` returns the figures for notebooks and scripts/report.py.
 """
 
 import argparse
 import os
 import sys
 
-import h5py
 import matplotlib
 import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import StrMethodFormatter
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
-from matplotlib.ticker import StrMethodFormatter  # noqa: E402
+from carecast_results import (LABELS, Missing, axis_label, listing,  # noqa: F401  (LABELS re-exported)
+                              open_result, read_axes, scenario_variables)
+import carecast_results
 
-# (label, unit) per output variable of care_wf (MODEL.md, "Outputs of month t").
-LABELS = {
-    "demand_hours": ("Demand", "hours per month"),
-    "supplied_hours": ("Supplied care hours", "hours per month"),
-    "delivered_hours": ("Delivered care hours", "hours per month"),
-    "unmet_hours": ("Unmet demand", "hours per month"),
-    "gap_hours": ("Demand less supply", "hours per month"),
-    "headcount": ("Care workers in post", "people"),
-    "vacancies": ("Vacancies unfilled after hiring", "posts"),
-    "leavers": ("Leavers", "people per month"),
-    "hires": ("Hires", "people per month"),
-    "turnover_rate": ("Turnover rate", "share per year"),
-    "care_wage": ("Care worker wage", "GBP per hour"),
-    "outside_wage": ("Outside-option wage (retail median)", "GBP per hour"),
-    "cost": ("Cost of delivered care", "GBP per month"),
-    "budget": ("Care budget", "GBP per month"),
-    "funding_gap": ("Funding gap (demand at average fee less budget)", "GBP per month"),
-    "leakage": ("Spend leaving the local economy", "GBP per month"),
-    "wage_bill": ("Wage bill incl. on-costs", "GBP per month"),
-}
 DEFAULT_VARIABLES = ["unmet_hours", "headcount", "vacancies", "cost", "funding_gap"]
 NEEDED_QUANTILES = [0.05, 0.25, 0.5, 0.75, 0.95]
-QUANTILE_TOL = 1e-6
-EXIT_USAGE = 2
-
-
-class Missing(Exception):
-    """Something requested is not in the file; the message names it and what is there."""
+EXIT_USAGE = carecast_results.EXIT_USAGE
 
 
 def fail(message):
@@ -60,51 +39,15 @@ def fail(message):
     sys.exit(EXIT_USAGE)
 
 
-def as_text(values):
-    return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in values]
-
-
-def listing(names):
-    return ", ".join(names) if names else "(none)"
-
-
-def read_axes(f, path):
-    for name in ("time", "region", "quantile"):
-        if name not in f:
-            raise Missing(f"{path} has no root dataset '{name}' (available: {listing(sorted(f.keys()))})")
-    days = np.asarray(f["time"][()], dtype=np.int64)
-    dates = (np.datetime64("1970-01-01", "D") + days.astype("timedelta64[D]")).astype("datetime64[D]")
-    regions = as_text(f["region"][()])
-    quantiles = np.asarray(f["quantile"][()], dtype=np.float64)
-    return dates, regions, quantiles
-
-
 def quantile_index(quantiles, path):
-    index = {}
-    for q in NEEDED_QUANTILES:
-        hits = np.flatnonzero(np.abs(quantiles - q) <= QUANTILE_TOL)
-        if hits.size == 0:
-            have = listing([f"{x:g}" for x in quantiles])
-            raise Missing(f"quantile {q:g} is missing from {path}: fan charts need "
-                          f"{listing([f'{x:g}' for x in NEEDED_QUANTILES])}; the file has {have}")
-        index[q] = int(hits[0])
-    return index
+    return carecast_results.quantile_index(quantiles, NEEDED_QUANTILES, path, "fan charts")
 
 
-def scenario_variables(group):
-    if "summary" not in group:
-        return []
-    return sorted(k[:-2] for k in group["summary"].keys() if k.endswith("_q"))
-
-
-def axis_label(variable):
-    label, unit = LABELS.get(variable, (variable.replace("_", " ").capitalize(), ""))
-    return f"{label} ({unit})" if unit else label
-
-
-def plot_variable(variable, region, region_index, dates, qi, data, trajectories, out_dir):
-    fig, ax = plt.subplots(figsize=(10, 5.5))
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+def fan_figure(variable, region, region_index, dates, qi, data, trajectories):
+    """The fan chart of one variable as a matplotlib Figure (no pyplot state)."""
+    fig = Figure(figsize=(10, 5.5))
+    ax = fig.subplots()
+    colours = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     x = dates.astype("datetime64[D]").astype(object)
     for i, (scenario, q) in enumerate(data.items()):
         colour = colours[i % len(colours)]
@@ -122,9 +65,55 @@ def plot_variable(variable, region, region_index, dates, qi, data, trajectories,
     ax.legend(loc="best", fontsize="small")
     fig.autofmt_xdate()
     fig.tight_layout()
+    return fig
+
+
+def load_fan_data(f, path, variables, scenarios, region):
+    """Checks the request against the file and reads it: returns
+    (scenarios, region_index, dates, qi, {variable: {scenario: q}}, trajectories)."""
+    dates, regions, quantiles = read_axes(f, path)
+    qi = quantile_index(quantiles, path)
+    if "scenarios" not in f or len(f["scenarios"]) == 0:
+        raise Missing(f"{path} has no scenarios/ group with results")
+    available = carecast_results.scenario_names(f)
+    scenarios = list(scenarios) if scenarios else available
+    unknown = [s for s in scenarios if s not in available]
+    if unknown:
+        raise Missing(f"scenario {listing(unknown)} not in {path} (available: {listing(available)})")
+    if region not in regions:
+        raise Missing(f"region '{region}' not in {path} (available: {listing(regions)})")
+    region_index = regions.index(region)
+    variables = list(variables) if variables else DEFAULT_VARIABLES
+    for s in scenarios:
+        have = scenario_variables(f["scenarios"][s])
+        unknown = [v for v in variables if v not in have]
+        if unknown:
+            raise Missing(f"variable {listing(unknown)} not in scenario '{s}' of {path} "
+                          f"(available: {listing(have)})")
+    trajectories = carecast_results.attr(f, "trajectories", "?")
+    expected_shape = (len(quantiles), len(dates), len(regions))
+    data = {}
+    for v in variables:
+        data[v] = {}
+        for s in scenarios:
+            q = f["scenarios"][s]["summary"][f"{v}_q"][()]
+            if q.shape != expected_shape:
+                raise Missing(f"scenarios/{s}/summary/{v}_q has shape {q.shape}, expected "
+                              f"[quantile, time, region] = {expected_shape}")
+            data[v][s] = q
+    return scenarios, region_index, dates, qi, data, trajectories
+
+
+def fan_charts(f, variables=None, scenarios=None, region="Total"):
+    """{variable: Figure} for an open result file (for notebooks and the report)."""
+    scenarios, ri, dates, qi, data, trajectories = load_fan_data(f, f.filename, variables, scenarios, region)
+    return {v: fan_figure(v, region, ri, dates, qi, d, trajectories) for v, d in data.items()}
+
+
+def plot_variable(variable, region, region_index, dates, qi, data, trajectories, out_dir):
+    fig = fan_figure(variable, region, region_index, dates, qi, data, trajectories)
     path = os.path.join(out_dir, f"fan_{variable}.png")
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
@@ -139,53 +128,19 @@ def main(argv=None):
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="directory for the PNG files")
     args = parser.parse_args(argv)
 
-    if not os.path.isfile(args.result):
-        fail(f"no such result file: {args.result}")
+    matplotlib.use("Agg")
     try:
-        f = h5py.File(args.result, "r")
-    except OSError as e:
-        fail(f"cannot open {args.result} as HDF5: {e}")
+        f = open_result(args.result)
+    except Missing as e:
+        fail(str(e))
 
     with f:
         try:
-            dates, regions, quantiles = read_axes(f, args.result)
-            qi = quantile_index(quantiles, args.result)
-            if "scenarios" not in f or len(f["scenarios"]) == 0:
-                raise Missing(f"{args.result} has no scenarios/ group with results")
-            available = list(f["scenarios"].keys())
-            if "baseline" in available:
-                available.remove("baseline")
-                available.insert(0, "baseline")
-            scenarios = args.scenario or available
-            unknown = [s for s in scenarios if s not in available]
-            if unknown:
-                raise Missing(f"scenario {listing(unknown)} not in {args.result} (available: {listing(available)})")
-            if args.region not in regions:
-                raise Missing(f"region '{args.region}' not in {args.result} (available: {listing(regions)})")
-            region_index = regions.index(args.region)
-            variables = args.variable or DEFAULT_VARIABLES
-            for s in scenarios:
-                have = scenario_variables(f["scenarios"][s])
-                unknown = [v for v in variables if v not in have]
-                if unknown:
-                    raise Missing(f"variable {listing(unknown)} not in scenario '{s}' of {args.result} "
-                                  f"(available: {listing(have)})")
-            trajectories = f.attrs.get("trajectories", "?")
-            if isinstance(trajectories, np.ndarray) and trajectories.size == 1:
-                trajectories = trajectories.item()
-            if isinstance(trajectories, bytes):
-                trajectories = trajectories.decode()
-            expected_shape = (len(quantiles), len(dates), len(regions))
+            _, ri, dates, qi, data, trajectories = load_fan_data(f, args.result, args.variable, args.scenario,
+                                                                  args.region)
             os.makedirs(args.output, exist_ok=True)
-            for v in variables:
-                data = {}
-                for s in scenarios:
-                    q = f["scenarios"][s]["summary"][f"{v}_q"][()]
-                    if q.shape != expected_shape:
-                        raise Missing(f"scenarios/{s}/summary/{v}_q has shape {q.shape}, expected "
-                                      f"[quantile, time, region] = {expected_shape}")
-                    data[s] = q
-                path = plot_variable(v, args.region, region_index, dates, qi, data, trajectories, args.output)
+            for v, d in data.items():
+                path = plot_variable(v, args.region, ri, dates, qi, d, trajectories, args.output)
                 print(path)
         except Missing as e:
             fail(str(e))

@@ -20,18 +20,20 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace carecast::engine {
 namespace {
 
 constexpr std::uint64_t kSeed = 20240917;
-constexpr double kAlpha = 1e-6;                     // significance of every statistical check
-constexpr double kZCritical = 4.891638475698590;    // Phi^-1(1 - kAlpha / 2), from mpmath
+constexpr double kAlpha = 1e-6;                   // significance of every statistical check
+constexpr double kZCritical = 4.891638475698590;  // Phi^-1(1 - kAlpha / 2), from mpmath
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
@@ -124,8 +126,8 @@ double incomplete_beta(double a, double b, double x) {
   if (x >= 1) return 1;
   if (x > (a + 1) / (a + b + 2)) return 1 - incomplete_beta(b, a, 1 - x);
   constexpr double kTiny = 1e-300;
-  const double log_front = std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) +
-                           a * std::log(x) + b * std::log1p(-x);
+  const double log_front =
+      std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x);
   double c = 1;
   double d = 1 - (a + b) * x / (a + 1);
   if (std::abs(d) < kTiny) d = kTiny;
@@ -152,8 +154,8 @@ double incomplete_beta(double a, double b, double x) {
 double binomial_log_pmf(std::int64_t n, double p, std::int64_t k) {
   const double nd = static_cast<double>(n);
   const double kd = static_cast<double>(k);
-  return std::lgamma(nd + 1) - std::lgamma(kd + 1) - std::lgamma(nd - kd + 1) +
-         kd * std::log(p) + (nd - kd) * std::log1p(-p);
+  return std::lgamma(nd + 1) - std::lgamma(kd + 1) - std::lgamma(nd - kd + 1) + kd * std::log(p) +
+         (nd - kd) * std::log1p(-p);
 }
 
 // ---- Goodness-of-fit checks ----
@@ -223,12 +225,12 @@ TEST(NormalQuantile, MatchesHighPrecisionValues) {
     double p;
     double z;
   };
-  const Case cases[] = {{1e-300, -37.047096299361199237}, {1e-100, -21.273453560965324294},
-                        {1e-20, -9.2623400897984075796},  {1e-05, -4.2648907939228246102},
-                        {0.02425, -1.9729610513118848376}, {0.3, -0.52440051270804081597},
-                        {0.75, 0.6744897501960817432},    {0.975, 1.9599639845400538556},
-                        {0.9999999999, 6.3613408896974218642},
-                        {0.9999999999999999, 8.2095361516013868556}};
+  const Case cases[] = {
+      {1e-300, -37.047096299361199237},      {1e-100, -21.273453560965324294},
+      {1e-20, -9.2623400897984075796},       {1e-05, -4.2648907939228246102},
+      {0.02425, -1.9729610513118848376},     {0.3, -0.52440051270804081597},
+      {0.75, 0.6744897501960817432},         {0.975, 1.9599639845400538556},
+      {0.9999999999, 6.3613408896974218642}, {0.9999999999999999, 8.2095361516013868556}};
   for (const Case& c : cases) {
     EXPECT_NEAR(normal_quantile(c.p), c.z, 4e-16 * std::abs(c.z)) << "p = " << c.p;
   }
@@ -250,8 +252,8 @@ TEST(NormalQuantile, InvertsTheCdfAcrossTheRange) {
       const long double tail = sign < 0 ? ld_normal_cdf(z) : ld_upper_tail(z);
       const long double target = sign < 0 ? argument : 1 - static_cast<long double>(argument);
       const double error = static_cast<double>((tail - target) / ld_density(z));
-      EXPECT_LE(std::abs(error), 4 * std::numeric_limits<double>::epsilon() *
-                                     std::max(1.0, std::abs(z)))
+      EXPECT_LE(std::abs(error),
+                4 * std::numeric_limits<double>::epsilon() * std::max(1.0, std::abs(z)))
           << "p = " << argument;
     }
   }
@@ -284,9 +286,8 @@ TEST(TruncatedNormalMean, MatchesReferenceValues) {
     double low;
     double high;
   };
-  const Case cases[] = {{8, kInf}, {20, kInf}, {29.5, kInf}, {30.5, kInf}, {40, kInf},
-                        {90, kInf}, {8, 9},   {35, 35.5},   {-1, 3},      {-0.5, 40},
-                        {0, 1e-3}};
+  const Case cases[] = {{8, kInf}, {20, kInf}, {29.5, kInf}, {30.5, kInf}, {40, kInf}, {90, kInf},
+                        {8, 9},    {35, 35.5}, {-1, 3},      {-0.5, 40},   {0, 1e-3}};
   for (const Case& c : cases) {
     // Relative accuracy 1e-13 (absolute 1e-13 in sd units near 0, where [0, 1e-3] loses digits
     // to cancellation in Q(0) - Q(1e-3)).
@@ -346,7 +347,8 @@ TEST(SampleLognormal, FitsItsDistribution) {
                             [&](RandomStream& s) { return sample_lognormal(s, mu, sigma); });
     for (const double x : draws) ASSERT_GT(x, 0.0);
     expect_fits_cdf(draws, [&](double x) {
-      return static_cast<double>(ld_normal_cdf((std::log(static_cast<long double>(x)) - mu) / sigma));
+      return static_cast<double>(
+          ld_normal_cdf((std::log(static_cast<long double>(x)) - mu) / sigma));
     });
   }
 }
@@ -358,9 +360,8 @@ TEST(SampleTriangular, FitsItsDistribution) {
     const double mode = parameters[i][1];
     const double high = parameters[i][2];
     SCOPED_TRACE(testing::Message() << "triangular(" << low << ", " << mode << ", " << high << ")");
-    const auto draws = draw(kTriangularSite, i, kContinuousDraws, [&](RandomStream& s) {
-      return sample_triangular(s, low, mode, high);
-    });
+    const auto draws = draw(kTriangularSite, i, kContinuousDraws,
+                            [&](RandomStream& s) { return sample_triangular(s, low, mode, high); });
     for (const double x : draws) ASSERT_TRUE(x >= low && x <= high) << x;
     expect_fits_cdf(draws, [&](double x) {
       if (x <= mode) return (x - low) * (x - low) / ((high - low) * (mode - low));
@@ -389,16 +390,14 @@ TEST(SampleTruncatedNormal, FitsItsDistributionInBothTails) {
   };
   for (std::uint32_t i = 0; i < std::size(cases); ++i) {
     const Case& c = cases[i];
-    SCOPED_TRACE(testing::Message()
-                 << "truncated normal(" << c.mean << ", " << c.sd << ") on [" << c.low << ", "
-                 << c.high << "]");
+    SCOPED_TRACE(testing::Message() << "truncated normal(" << c.mean << ", " << c.sd << ") on ["
+                                    << c.low << ", " << c.high << "]");
     const auto draws = draw(kTruncatedNormalSite, i, kContinuousDraws, [&](RandomStream& s) {
       return sample_truncated_normal(s, c.mean, c.sd, c.low, c.high);
     });
     for (const double x : draws) ASSERT_TRUE(x >= c.low && x <= c.high) << x;
-    expect_fits_cdf(draws, [&](double x) {
-      return truncated_normal_cdf(c.mean, c.sd, c.low, c.high, x);
-    });
+    expect_fits_cdf(draws,
+                    [&](double x) { return truncated_normal_cdf(c.mean, c.sd, c.low, c.high, x); });
     // The sample mean agrees with truncated_normal_mean (z-test with the sample's own variance).
     const double n = static_cast<double>(draws.size());
     const double mean = std::accumulate(draws.begin(), draws.end(), 0.0) / n;
@@ -435,8 +434,8 @@ TEST(SampleTruncatedNormal, IsMonotoneInTheUniform) {
     }
     std::sort(pairs.begin(), pairs.end());
     for (std::size_t i = 1; i < pairs.size(); ++i) {
-      EXPECT_LE(pairs[i - 1].second, pairs[i].second) << "[" << interval[0] << ", " << interval[1]
-                                                      << "]";
+      EXPECT_LE(pairs[i - 1].second, pairs[i].second)
+          << "[" << interval[0] << ", " << interval[1] << "]";
     }
   }
 }
@@ -532,8 +531,8 @@ void expect_binomial_fits(std::int64_t n, double p, std::uint32_t month, int cou
   expected.back() += pending_expected;
   if (observed.size() < 2) return;  // a single cell carries no information
   const ChiSquare result = pearson(observed, expected);
-  EXPECT_GT(result.p_value, kAlpha) << "chi-square " << result.statistic << " on " << result.cells
-                                    << " cells";
+  EXPECT_GT(result.p_value, kAlpha)
+      << "chi-square " << result.statistic << " on " << result.cells << " cells";
 }
 
 struct BinomialCase {
@@ -547,13 +546,26 @@ constexpr auto kBtrs = BinomialSetup::Method::kBtrs;
 
 TEST(SampleBinomial, FitsTheExactPmf) {
   const BinomialCase cases[] = {
-      {1, 0.5, kInversion},          {5, 0.3, kInversion},           {19, 0.5, kInversion},
-      {1000, 0.002, kInversion},     {1000, 0.009, kInversion},      {1000000, 1e-6, kInversion},
-      {50, 0.999, kInversion},       {30, 0.7, kInversion},          {1000000, 1 - 1e-6, kInversion},
-      {20, 0.5, kBtrs},              {200, 0.05, kBtrs},             {40, 0.75, kBtrs},
-      {100, 0.5, kBtrs},             {1000, 0.3, kBtrs},             {10000, 0.05, kBtrs},
-      {5000, 0.998, kBtrs},          {1000000, 2e-5, kBtrs},         {10000000, 0.4, kBtrs},
-      {1000000000, 1 - 3e-8, kBtrs}, {1000000000, 1e-3, kBtrs},
+      {1, 0.5, kInversion},
+      {5, 0.3, kInversion},
+      {19, 0.5, kInversion},
+      {1000, 0.002, kInversion},
+      {1000, 0.009, kInversion},
+      {1000000, 1e-6, kInversion},
+      {50, 0.999, kInversion},
+      {30, 0.7, kInversion},
+      {1000000, 1 - 1e-6, kInversion},
+      {20, 0.5, kBtrs},
+      {200, 0.05, kBtrs},
+      {40, 0.75, kBtrs},
+      {100, 0.5, kBtrs},
+      {1000, 0.3, kBtrs},
+      {10000, 0.05, kBtrs},
+      {5000, 0.998, kBtrs},
+      {1000000, 2e-5, kBtrs},
+      {10000000, 0.4, kBtrs},
+      {1000000000, 1 - 3e-8, kBtrs},
+      {1000000000, 1e-3, kBtrs},
   };
   for (std::uint32_t i = 0; i < std::size(cases); ++i) {
     const BinomialCase& c = cases[i];
@@ -577,12 +589,51 @@ TEST(SampleBinomial, HasExactMomentsForHugeN) {
   }
 }
 
+TEST(SampleBinomial, BtrsHatCoversThePmfAndSqueezeLiesUnderIt) {
+  // White-box check of the BTRS constants in BinomialSetup. BTRS returns k = floor(G(u)) with
+  // G(u) = (2a / us + b) u + c, us = 0.5 - |u|, and accepts when V <= ratio(u) =
+  // pmf(k) / pmf(m) * G'(u) / alpha, where G'(u) = a / us^2 + b. The result is exactly binomial iff
+  // ratio <= 1 everywhere (the hat covers the pmf); the shortcut that accepts |u| <= 0.43,
+  // V <= v_r without evaluating the pmf is valid iff ratio >= v_r there. (Statistical tests
+  // cannot see a violation confined to a sliver of the tails; this check can.) The slack is
+  // small (max ratio 0.995, min ratio / v_r 1.005 over a wide grid), so the tolerance is just
+  // above the rounding of lgamma.
+  for (const double p : {1e-4, 0.01, 0.1, 0.3, 0.5}) {
+    for (const double np : {10.0, 11.0, 15.0, 30.0, 100.0, 1000.0, 1e5}) {
+      const auto n = static_cast<std::int64_t>(std::ceil(np / p));
+      const BinomialSetup setup = make_binomial_setup(n, p);
+      ASSERT_EQ(setup.method, kBtrs);
+      const double log_pmf_mode = binomial_log_pmf(n, p, static_cast<std::int64_t>(setup.m));
+      double max_ratio = 0;
+      double min_squeeze_ratio = kInf;
+      constexpr int kSteps = 20000;
+      for (int i = 1; i < kSteps; ++i) {
+        const double u = -0.5 + static_cast<double>(i) / kSteps;
+        const double us = 0.5 - std::abs(u);
+        const double k = std::floor((2 * setup.a / us + setup.b) * u + setup.c);
+        if (k < 0 || k > static_cast<double>(n)) continue;
+        const double log_pmf = binomial_log_pmf(n, p, static_cast<std::int64_t>(k));
+        const double ratio =
+            std::exp(log_pmf - log_pmf_mode) * (setup.a / (us * us) + setup.b) / setup.alpha;
+        max_ratio = std::max(max_ratio, ratio);
+        if (us >= 0.07) min_squeeze_ratio = std::min(min_squeeze_ratio, ratio);
+      }
+      EXPECT_LE(max_ratio, 1 + 1e-6) << "binomial(" << n << ", " << p << ")";
+      EXPECT_GE(min_squeeze_ratio, setup.v_r * (1 - 1e-6)) << "binomial(" << n << ", " << p << ")";
+    }
+  }
+}
+
 TEST(SampleBinomial, HandlesDegenerateParametersWithoutDrawing) {
   const struct {
     std::int64_t n;
     double p;
     std::int64_t value;
-  } cases[] = {{0, 0.3, 0}, {0, 1, 0}, {17, 0, 0}, {17, 1, 17}, {std::int64_t{1} << 53, 1, std::int64_t{1} << 53}};
+  } cases[] = {{0, 0.3, 0},
+               {0, 1, 0},
+               {17, 0, 0},
+               {17, 1, 17},
+               {std::int64_t{1} << 53, 1, std::int64_t{1} << 53}};
   for (const auto& c : cases) {
     RandomStream stream = stream_at(kPropertySite, 3, 0);
     EXPECT_EQ(sample_binomial(stream, c.n, c.p), c.value);
@@ -591,10 +642,10 @@ TEST(SampleBinomial, HandlesDegenerateParametersWithoutDrawing) {
 }
 
 TEST(SampleBinomial, StaysInRangeOverAGrid) {
-  const std::int64_t ns[] = {1, 2, 3, 7, 10, 19, 20, 21, 50, 99, 1000, 12345, 1000000,
-                             std::int64_t{1} << 53};
-  const double ps[] = {1e-300, 1e-12, 1e-3, 0.01, 0.1, 0.3, 0.4999, 0.5, 0.5001, 0.7, 0.99, 0.999,
-                       1 - 1e-12};
+  const std::int64_t ns[] = {1,  2,  3,  7,    10,    19,      20,
+                             21, 50, 99, 1000, 12345, 1000000, std::int64_t{1} << 53};
+  const double ps[] = {1e-300, 1e-12,  1e-3, 0.01, 0.1,   0.3,      0.4999,
+                       0.5,    0.5001, 0.7,  0.99, 0.999, 1 - 1e-12};
   std::uint32_t month = 0;
   for (const std::int64_t n : ns) {
     for (const double p : ps) {
@@ -700,8 +751,8 @@ TEST(Samplers, DegenerateParametersGiveTheObviousValue) {
   EXPECT_EQ(sample_normal(stream, 3, 0), 3.0);
   EXPECT_EQ(sample_lognormal(stream, 1, 0), std::exp(1.0));
   EXPECT_EQ(sample_triangular(stream, 4, 4, 4), 4.0);
-  EXPECT_EQ(sample_truncated_normal(stream, 0, 0, 1, 2), 1.0);   // mean below: low
-  EXPECT_EQ(sample_truncated_normal(stream, 5, 0, 1, 2), 2.0);   // mean above: high
+  EXPECT_EQ(sample_truncated_normal(stream, 0, 0, 1, 2), 1.0);  // mean below: low
+  EXPECT_EQ(sample_truncated_normal(stream, 5, 0, 1, 2), 2.0);  // mean above: high
   EXPECT_EQ(sample_truncated_normal(stream, 1.5, 0, 1, 2), 1.5);
 }
 

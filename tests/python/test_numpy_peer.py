@@ -1,0 +1,186 @@
+#!/usr/bin/python3
+"""The NumPy peer (scripts/numpy_baseline.py) against the golden values and against carecast.
+
+Run by ctest as
+    test_numpy_peer.py --carecast BIN --source REPO_ROOT --workdir DIR
+
+(a) The peer in expected mode on ../shared/golden/small.toml reproduces every value of
+    small_expected.csv to 1e-9 relative (1e-6 absolute near 0).
+(b) carecast and the peer, each with 2000 trajectories and its own seed, on tests/data/tiny.toml:
+    for every scenario, the Total region, the variables below and months 0, 6, 12, 23, the means
+    agree by a two-sample z-test, z = (m1 - m2) / sqrt(sd1^2/n1 + sd2^2/n2), with a Bonferroni
+    threshold that keeps the family-wise false-alarm rate at 1e-3 over the K comparisons:
+    |z| < Phi^-1(1 - 0.0005 / K). The comparisons across months are correlated; Bonferroni is
+    still valid (conservative). A cell where neither run varies must agree to 1e-9 relative.
+Takes about 2 s on a quiet machine (carecast 0.5 s, the peer 0.7 s for 2000 x 3 scenarios x 24
+months), well inside the 60 s budget, so N stays at 2000.
+"""
+
+import argparse
+import csv
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+from statistics import NormalDist
+
+import h5py
+import numpy as np
+
+N = 2000
+ENGINE_SEED = 5
+PEER_SEED = 20261124          # another seed: the two runs are independent samples
+VARIABLES = ["unmet_hours", "headcount", "vacancies", "leavers", "hires", "cost", "funding_gap"]
+MONTHS = [0, 6, 12, 23]
+FAMILY_ALPHA = 1e-3
+REL_TOL, ABS_TOL = 1e-9, 1e-6
+
+
+class Checks:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, condition, what):
+        if condition:
+            self.passed += 1
+        else:
+            self.failed += 1
+            print(f"FAIL: {what}", file=sys.stderr)
+        return condition
+
+
+def close(got, ref, rel=REL_TOL, abs_tol=ABS_TOL):
+    return abs(got - ref) <= max(rel * abs(ref), abs_tol)
+
+
+def run(cmd, c, what):
+    start = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    c.check(r.returncode == 0, f"{what} exits 0 (rc {r.returncode}): {r.stderr.strip()}")
+    print(f"{what}: {time.perf_counter() - start:.2f} s", file=sys.stderr)
+    return r
+
+
+def carecast_binary(path):
+    # Others may be rebuilding carecast while the test runs: wait a little for it to reappear.
+    for _ in range(60):
+        if os.path.exists(path) and os.access(path, os.X_OK):
+            return path
+        time.sleep(1)
+    return path
+
+
+def golden_check(peer, source, workdir, c):
+    golden = os.path.normpath(os.path.join(source, os.pardir, "shared", "golden"))
+    toml, expected = os.path.join(golden, "small.toml"), os.path.join(golden, "small_expected.csv")
+    out = os.path.join(workdir, "peer_expected.npz")
+    r = run([sys.executable, peer, toml, "--mode", "expected", "--quiet", "-o", out], c,
+            "peer, expected mode, golden small.toml")
+    if r.returncode != 0:
+        return
+    res = np.load(out)
+    c.check(int(res["trajectories"]) == 1, "expected mode runs one trajectory")
+    scen = {s: i for i, s in enumerate(res["scenarios"].tolist())}
+    var = {v: i for i, v in enumerate(res["variables"].tolist())}
+    month = {m: i for i, m in enumerate(res["months"].tolist())}
+    reg = {x: i for i, x in enumerate(res["regions"].tolist())}
+    mean = res["mean"]
+    with open(expected, newline="") as f:   # CRLF line endings: csv handles them
+        rows = list(csv.DictReader(f))
+    columns = [k for k in rows[0] if k not in ("scenario", "month", "region")]
+    c.check(sorted(columns) == sorted(var), f"the CSV has the 17 variables: {columns}")
+    c.check(len(rows) == len(scen) * len(month) * len(reg),
+            f"one CSV row per scenario, month and region ({len(rows)} rows)")
+    bad = 0
+    for row in rows:
+        for v in columns:
+            ref = float(row[v])
+            try:
+                got = mean[scen[row["scenario"]], var[v], month[row["month"]], reg[row["region"]]]
+            except KeyError as e:
+                bad += 1
+                print(f"FAIL: golden {row['scenario']} {row['month']} {row['region']} {v}: "
+                      f"peer has no {e}", file=sys.stderr)
+                continue
+            if not close(got, ref):
+                bad += 1
+                if bad <= 20:
+                    print(f"FAIL: golden {row['scenario']} {row['month']} {row['region']} {v}: "
+                          f"peer {got!r} vs {ref!r}", file=sys.stderr)
+    n = len(rows) * len(columns)
+    c.check(bad == 0, f"golden: {bad} of {n} values differ by more than 1e-9 relative")
+    print(f"golden: {n - bad} of {n} values agree", file=sys.stderr)
+
+
+def z_tests(carecast, peer, source, workdir, c):
+    tiny = os.path.join(source, "tests", "data", "tiny.toml")
+    engine_out = os.path.join(workdir, "engine.h5")
+    peer_out = os.path.join(workdir, "peer.npz")
+    r1 = run([carecast_binary(carecast), "run", tiny, "-n", str(N), "--seed", str(ENGINE_SEED),
+              "-q", "-o", engine_out], c, f"carecast run tiny.toml -n {N}")
+    r2 = run([sys.executable, peer, tiny, "-n", str(N), "--seed", str(PEER_SEED), "--quiet",
+              "-o", peer_out], c, f"peer tiny.toml -n {N}")
+    if r1.returncode != 0 or r2.returncode != 0:
+        return
+    p = np.load(peer_out)
+    p_scen = p["scenarios"].tolist()
+    p_var = {v: i for i, v in enumerate(p["variables"].tolist())}
+    c.check(p["regions"].tolist()[-1] == "Total", "the peer's last region is Total")
+    n2 = int(p["trajectories"])
+    with h5py.File(engine_out, "r") as f:
+        n1 = int(f.attrs["trajectories"])
+        regions = [x.decode() if isinstance(x, bytes) else str(x) for x in f["region"][:]]
+        c.check(regions[-1] == "Total", f"the engine's last region is Total: {regions}")
+        e_scen = sorted(f["scenarios"].keys())
+        c.check(sorted(p_scen) == e_scen, f"same scenarios: engine {e_scen}, peer {p_scen}")
+        scenarios = [s for s in p_scen if s in e_scen]
+        months = [m for m in MONTHS if m < f["time"].shape[0]]
+        c.check(months == MONTHS, f"tiny.toml has the months {MONTHS}")
+        K = len(scenarios) * len(VARIABLES) * len(months)
+        threshold = NormalDist().inv_cdf(1.0 - FAMILY_ALPHA / 2.0 / K)
+        print(f"z-tests: K = {K} comparisons, Bonferroni threshold |z| < {threshold:.3f} "
+              f"(family-wise alpha {FAMILY_ALPHA}), n1 = {n1}, n2 = {n2}", file=sys.stderr)
+        worst = (0.0, None)
+        for s in scenarios:
+            g = f[f"scenarios/{s}/summary"]
+            k = p_scen.index(s)
+            for v in VARIABLES:
+                em, esd = g[f"{v}_mean"][:, -1], g[f"{v}_sd"][:, -1]
+                for t in months:
+                    m1, s1 = float(em[t]), float(esd[t])
+                    m2, s2 = float(p["mean"][k, p_var[v], t, -1]), float(p["sd"][k, p_var[v], t, -1])
+                    what = f"{s} {v} Total month {t}: engine {m1:.6g} (sd {s1:.4g}), peer " \
+                           f"{m2:.6g} (sd {s2:.4g})"
+                    # Neither run varies (sd 0 up to rounding): the means must agree exactly.
+                    if max(s1, s2) <= 1e-12 * max(1.0, abs(m1), abs(m2)):
+                        c.check(close(m2, m1, REL_TOL, 0.0), f"{what}: deterministic cell differs")
+                        continue
+                    z = (m1 - m2) / math.sqrt(s1 * s1 / n1 + s2 * s2 / n2)
+                    if abs(z) > worst[0]:
+                        worst = (abs(z), what)
+                    c.check(abs(z) < threshold, f"{what}: |z| = {abs(z):.3f} >= {threshold:.3f}")
+        print(f"z-tests: max |z| = {worst[0]:.3f} ({worst[1]})", file=sys.stderr)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--carecast", required=True)
+    parser.add_argument("--source", required=True)
+    parser.add_argument("--workdir", required=True)
+    args, _ = parser.parse_known_args()
+    source = os.path.abspath(args.source)
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    os.makedirs(args.workdir)
+    peer = os.path.join(source, "scripts", "numpy_baseline.py")
+    c = Checks()
+    golden_check(peer, source, args.workdir, c)
+    z_tests(args.carecast, peer, source, args.workdir, c)
+    print(f"test_numpy_peer: {c.passed} passed, {c.failed} failed")
+    return 1 if c.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
