@@ -315,7 +315,8 @@ def read_summary(f, scenario, variable):
         raise Missing(f"scenario '{scenario}' not in {f.filename} (available: {listing(scenario_names(f))})")
     if f"{g}/{variable}_q" not in f:
         have = scenario_variables(f[f"scenarios/{scenario}"])
-        raise Missing(f"variable '{variable}' not in scenario '{scenario}' of {f.filename} (available: {listing(have)})")
+        raise Missing(f"variable '{variable}' not in scenario '{scenario}' of {f.filename} "
+                      f"(available: {listing(have)})")
     dates, regions, quantiles = read_axes(f)
     label, units, better = variable_meta(f, scenario, variable)
     return {

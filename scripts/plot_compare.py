@@ -101,7 +101,8 @@ def compare_figure(f, variable, scenarios=None, region="Total"):
         yerr = np.vstack([np.maximum(mean - low, 0.0), np.maximum(high - mean, 0.0)])
         name = s
         if d["p_better"] is not None:
-            name += f" (better than {base} in {cr.format_percent(d['p_better'][ends[-1], ri])} of trajectories, year {years[-1]})"
+            share = cr.format_percent(d["p_better"][ends[-1], ri])
+            name += f" (better than {base} in {share} of trajectories, year {years[-1]})"
         colour = colours[i % len(colours)]
         x = years + offsets[i]
         ax.plot(x, mean, color=colour, linewidth=1.0, alpha=0.6)

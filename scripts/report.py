@@ -177,7 +177,7 @@ def compare_html(f, region):
     base = cr.base_scenario(f)
     parts = [f'<p class="note">Each scenario minus {e(base)}, at the last month of each model year: '
              "the point is the mean paired difference, the bar its 5%-95% range across trajectories. "
-             "A bar that does not cross zero means the scenario differs from the base in at least 90% "
+             "A bar that does not cross zero means the scenario differs from the base in at least 95% "
              "of trajectories in that direction.</p>"]
     for v, fig in figs.items():
         parts.append(figure_html(fig, f"comparison chart of {v}",

@@ -210,7 +210,8 @@ def main():
     import carecast_results as cr
     with cr.open_result(good) as f:
         c.check("base_scenario is read from the root attribute", cr.base_scenario(f) == BASE, cr.base_scenario(f))
-        c.check("compared_scenarios lists the non-base scenarios", sorted(cr.compared_scenarios(f)) == sorted(SCENARIOS[1:]),
+        c.check("compared_scenarios lists the non-base scenarios",
+                sorted(cr.compared_scenarios(f)) == sorted(SCENARIOS[1:]),
                 str(cr.compared_scenarios(f)))
         d = cr.read_vs(f, "coop_shift", "cost")
         e = cr.read_vs(f, "coop_shift", "unmet_hours")
@@ -287,7 +288,8 @@ def main():
     c.check("the tornado chart is taller with more parameters (one bar each)",
             rc2 == 0 and None not in sizes and sizes[0][1] > sizes[1][1], f"rc={rc2} sizes={sizes} {se2.strip()}")
 
-    rc, so, se = run_script(tornado, [good, "--variable", "unmet_hours", "--year", "2", "-o", os.path.join(workdir, "bad7")], env)
+    rc, so, se = run_script(tornado, [good, "--variable", "unmet_hours", "--year", "2",
+                                      "-o", os.path.join(workdir, "bad7")], env)
     c.check("plot_tornado: a missing attribution group exits 2 saying to run carecast attribute",
             rc == 2 and "carecast attribute" in se and "--variable unmet_hours --year 2" in se,
             f"rc={rc} stderr={se.strip()}")
