@@ -50,11 +50,15 @@ double logit(double p) { return std::log(p / (1.0 - p)); }
 
 }  // namespace
 
-// Every random variate of one trajectory; in expected mode each is replaced by its mean.
+// Every random variate of one trajectory; in expected mode each is replaced by its mean. With a
+// tape, the shocks and binomial flows are recorded as drawn, or replayed instead of drawn.
 class CareWf::Draws {
  public:
   Draws(std::uint64_t seed, std::uint32_t trajectory, bool expected)
       : seed_(seed), trajectory_(trajectory), expected_(expected) {}
+
+  void record_to(DrawTape* tape) { record_ = tape; }
+  void replay_from(const DrawTape* tape) { replay_ = tape; }
 
   double parameter(const engine::Distribution& d, int param) const {
     if (expected_ || d.is_fixed()) return d.mean();
@@ -62,16 +66,26 @@ class CareWf::Draws {
     return d.draw(stream);
   }
   // A standard normal shock (0 in expected mode).
-  double shock(std::uint32_t site, int month) const {
-    if (expected_) return 0.0;
-    auto stream = open(site, month);
-    return engine::sample_normal(stream, 0.0, 1.0);
+  double shock(std::uint32_t site, int month) {
+    if (replay_ != nullptr) return replay_->values.at(cursor_++);
+    double x = 0.0;
+    if (!expected_) {
+      auto stream = open(site, month);
+      x = engine::sample_normal(stream, 0.0, 1.0);
+    }
+    if (record_ != nullptr) record_->values.push_back(x);
+    return x;
   }
   // Binomial(n, p); n * p in expected mode, where n may be fractional.
-  double binomial(double n, double p, std::uint32_t site, int month) const {
-    if (expected_) return n * p;
-    auto stream = open(site, month);
-    return static_cast<double>(engine::sample_binomial(stream, static_cast<std::int64_t>(n), p));
+  double binomial(double n, double p, std::uint32_t site, int month) {
+    if (replay_ != nullptr) return replay_->values.at(cursor_++);
+    double x = n * p;
+    if (!expected_) {
+      auto stream = open(site, month);
+      x = static_cast<double>(engine::sample_binomial(stream, static_cast<std::int64_t>(n), p));
+    }
+    if (record_ != nullptr) record_->values.push_back(x);
+    return x;
   }
   // floor(x), except in expected mode.
   double floor(double x) const { return expected_ ? x : std::floor(x); }
@@ -84,18 +98,24 @@ class CareWf::Draws {
   std::uint64_t seed_;
   std::uint32_t trajectory_;
   bool expected_;
+  DrawTape* record_ = nullptr;
+  const DrawTape* replay_ = nullptr;
+  std::size_t cursor_ = 0;
 };
 
 struct CareWf::Scratch final : engine::SimulatorScratch {
   Scratch(std::size_t R, std::size_t A, std::size_t P)
       : base(kParamCount), values(kParamCount), budget0(R), stock0_new(R * P),
         stock0_settled(R * P), population(R * A), shock(R), budget(R), stock_new(R * P),
-        stock_settled(R * P), demand(R), wage(P), share(P), fee(P) {}
+        stock_settled(R * P), demand(R), wage(P), share(P), fee(P), quit_new(P),
+        quit_settled(P), fill(P), hours_per_post(P) {}
 
   std::vector<double> base, values;                        // parameter values
   std::vector<double> budget0, stock0_new, stock0_settled;  // initial state
   std::vector<double> population, shock, budget, stock_new, stock_settled;
   std::vector<double> demand, wage, share, fee;
+  // Per provider, this month: monthly leaving probabilities, fill probability, hours per post.
+  std::vector<double> quit_new, quit_settled, fill, hours_per_post;
 };
 
 // Wages, shares and fees of one month: MODEL.md steps 5 and 6, up to fee_avg.
@@ -135,9 +155,10 @@ struct MonthPrices {
 
 double client_hours(const CareWfConfig& c, const std::vector<double>& population,
                     std::size_t r, double multiplier, double shock) {
+  const double shock_factor = std::exp(shock);
   double hours = 0.0;
   for (std::size_t a = 0; a < c.A(); ++a) {
-    hours += population[r * c.A() + a] * c.prevalence[a] * multiplier * std::exp(shock) *
+    hours += population[r * c.A() + a] * c.prevalence[a] * multiplier * shock_factor *
              c.hours_per_week[a] * kWeeksPerMonth;
   }
   return hours;
@@ -194,6 +215,10 @@ CareWf::CareWf(std::vector<std::string> scenario_names, std::vector<CareWfConfig
     throw std::invalid_argument("CareWf: one name per scenario, base first");
   }
   for (int t = 0; t < months_; ++t) calendar_month_.push_back(start.plus(t).month);
+  for (const auto& c : scenarios_) {
+    auto& factors = monthly_growth_.emplace_back();
+    for (double g : c.population_growth) factors.push_back(std::pow(1.0 + g, 1.0 / 12.0));
+  }
   for (int i = 0; i < kParamCount; ++i) {
     const bool uncertain = std::any_of(scenarios_.begin(), scenarios_.end(),
                                        [&](const CareWfConfig& c) { return !c.params[i].is_fixed(); });
@@ -251,8 +276,30 @@ void CareWf::initial_state(const Draws& draws, Scratch& s) const {
 void CareWf::simulate(std::uint64_t seed, std::uint32_t trajectory,
                       engine::SimulatorScratch& scratch, std::span<double> out,
                       std::span<double> parameters) const {
-  auto& s = static_cast<Scratch&>(scratch);
   Draws draws(seed, trajectory, mode_ == engine::Mode::expected);
+  simulate(draws, scratch, out, parameters);
+}
+
+void CareWf::simulate_recording(std::uint64_t seed, std::uint32_t trajectory,
+                                engine::SimulatorScratch& scratch, std::span<double> out,
+                                std::span<double> parameters, DrawTape& tape) const {
+  Draws draws(seed, trajectory, mode_ == engine::Mode::expected);
+  tape.values.clear();
+  draws.record_to(&tape);
+  simulate(draws, scratch, out, parameters);
+}
+
+void CareWf::simulate_replaying(std::uint64_t seed, std::uint32_t trajectory,
+                                engine::SimulatorScratch& scratch, std::span<double> out,
+                                std::span<double> parameters, const DrawTape& tape) const {
+  Draws draws(seed, trajectory, mode_ == engine::Mode::expected);
+  draws.replay_from(&tape);
+  simulate(draws, scratch, out, parameters);
+}
+
+void CareWf::simulate(Draws& draws, engine::SimulatorScratch& scratch, std::span<double> out,
+                      std::span<double> parameters) const {
+  auto& s = static_cast<Scratch&>(scratch);
   draw_parameters(scenarios_[0], draws, s.base);
   initial_state(draws, s);
   const std::size_t cells = layout_.cells_per_scenario();
@@ -297,6 +344,7 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
   const double productivity_new = at(Param::productivity_new);
   const double multiplier = at(Param::prevalence_multiplier);
   const bool wage_logit = c.turnover_model == TurnoverModel::wage_logit;
+  const std::vector<double>& population_growth = monthly_growth_[scenario];
   MonthPrices prices;
 
   for (int t = 0; t < months_; ++t) {
@@ -318,9 +366,7 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
       }
       // 3. Demand.
       for (std::size_t r = 0; r < R; ++r) {
-        for (std::size_t a = 0; a < A; ++a) {
-          s.population[r * A + a] *= std::pow(1.0 + c.population_growth[r * A + a], 1.0 / 12.0);
-        }
+        for (std::size_t a = 0; a < A; ++a) s.population[r * A + a] *= population_growth[r * A + a];
         s.shock[r] = at(Param::shock_rho) * s.shock[r] +
                      at(Param::shock_sd) * draws.shock(kSiteDemandShock + static_cast<std::uint32_t>(r), t);
       }
@@ -328,6 +374,24 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
     // 4-6. Demand hours, wages, shares and fees.
     prices.compute(c, v, t, nlw, rlw, w_out, s.wage, s.share, s.fee);
     const double unemployment = u - u_mean;
+    // 7 (per provider, the same in every region): leaving and fill probabilities.
+    for (std::size_t p = 0; p < P; ++p) {
+      const double log_relative_wage = std::log(s.wage[p] / w_out);
+      double q[2];
+      for (int k = 0; k < 2; ++k) {
+        double tau = c.turnover_base[p][k];
+        if (wage_logit) {
+          tau = logistic(logit(tau) + at(Param::beta_w) * log_relative_wage +
+                         at(Param::beta_u) * unemployment);
+        }
+        q[k] = 1.0 - std::pow(1.0 - tau, 1.0 / 12.0);
+      }
+      s.quit_new[p] = q[0];
+      s.quit_settled[p] = q[1];
+      s.fill[p] = logistic(logit(c.fill_base[p]) + at(Param::gamma_w) * log_relative_wage +
+                           at(Param::gamma_u) * unemployment);
+      s.hours_per_post[p] = c.contract_hours[p] * care_time * kWeeksPerMonth;
+    }
 
     double total_wage_weight = 0.0, total_stock = 0.0, total_start = 0.0, total_leavers = 0.0;
     double sums[kVarCount] = {};
@@ -338,32 +402,20 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
       double start_stock = 0.0, wage_weight = 0.0;
       for (std::size_t p = 0; p < P; ++p) {
         const std::size_t rp = r * P + p;
-        const double hours_per_post = c.contract_hours[p] * care_time * kWeeksPerMonth;
+        const double hours_per_post = s.hours_per_post[p];
         const double posts = s.share[p] * funded / hours_per_post;
-        const double log_relative_wage = std::log(s.wage[p] / w_out);
-        // 7. Flows.
-        double q[2];
-        for (int k = 0; k < 2; ++k) {
-          double tau = c.turnover_base[p][k];
-          if (wage_logit) {
-            tau = logistic(logit(tau) + at(Param::beta_w) * log_relative_wage +
-                           at(Param::beta_u) * unemployment);
-          }
-          q[k] = 1.0 - std::pow(1.0 - tau, 1.0 / 12.0);
-        }
         const std::uint32_t site = kSiteFlow + static_cast<std::uint32_t>(rp) * 4;
         double& fresh = s.stock_new[rp];
         double& settled = s.stock_settled[rp];
         start_stock += fresh + settled;
-        const double left_new = draws.binomial(fresh, q[0], site + Flow::leavers_new, t);
-        const double left_settled = draws.binomial(settled, q[1], site + Flow::leavers_settled, t);
+        const double left_new = draws.binomial(fresh, s.quit_new[p], site + Flow::leavers_new, t);
+        const double left_settled =
+            draws.binomial(settled, s.quit_settled[p], site + Flow::leavers_settled, t);
         const double promoted =
             draws.binomial(fresh - left_new, 1.0 / 12.0, site + Flow::progression, t);
         const double vacant = std::max(
             0.0, draws.floor(posts - (fresh + settled - left_new - left_settled)));
-        const double fill = logistic(logit(c.fill_base[p]) + at(Param::gamma_w) * log_relative_wage +
-                                     at(Param::gamma_u) * unemployment);
-        const double hired = draws.binomial(vacant, fill, site + Flow::hiring, t);
+        const double hired = draws.binomial(vacant, s.fill[p], site + Flow::hiring, t);
         fresh += hired - left_new - promoted;
         settled += promoted - left_settled;
         if (fresh < 0.0 || settled < 0.0) {

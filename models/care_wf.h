@@ -16,6 +16,12 @@
 
 namespace carecast::models {
 
+// A trajectory's shocks and binomial flows, in the order drawn: recorded from one run and
+// replayed in another, to time the model's own arithmetic apart from sampling (bench/).
+struct DrawTape {
+  std::vector<double> values;
+};
+
 class CareWf final : public engine::Simulator {
  public:
   // scenarios[0] is the base configuration.
@@ -30,12 +36,23 @@ class CareWf final : public engine::Simulator {
   void simulate(std::uint64_t seed, std::uint32_t trajectory, engine::SimulatorScratch& scratch,
                 std::span<double> out, std::span<double> parameters) const override;
 
+  // simulate(), recording every shock and flow into `tape`; and simulate() taking them from a
+  // tape recorded for the same trajectory instead of sampling.
+  void simulate_recording(std::uint64_t seed, std::uint32_t trajectory,
+                          engine::SimulatorScratch& scratch, std::span<double> out,
+                          std::span<double> parameters, DrawTape& tape) const;
+  void simulate_replaying(std::uint64_t seed, std::uint32_t trajectory,
+                          engine::SimulatorScratch& scratch, std::span<double> out,
+                          std::span<double> parameters, const DrawTape& tape) const;
+
   const CareWfConfig& config(std::size_t scenario) const { return scenarios_[scenario]; }
 
  private:
   struct Scratch;
   class Draws;
 
+  void simulate(Draws& draws, engine::SimulatorScratch& scratch, std::span<double> out,
+                std::span<double> parameters) const;
   void draw_parameters(const CareWfConfig& config, Draws& draws, std::span<double> values) const;
   void initial_state(const Draws& draws, Scratch& s) const;
   void run_scenario(std::size_t scenario, Draws& draws, Scratch& s, std::span<double> out) const;
@@ -44,6 +61,7 @@ class CareWf final : public engine::Simulator {
   engine::Mode mode_;
   int months_;
   std::vector<int> calendar_month_;            // [t] 1..12
+  std::vector<std::vector<double>> monthly_growth_;  // [scenario][R * A]: (1 + g)^(1/12)
   std::vector<int> uncertain_;                 // Param indices drawn in some scenario
   engine::OutputLayout layout_;
 };

@@ -85,10 +85,10 @@ def compare_figure(f, variable, scenarios=None, region="Total"):
     years = np.arange(1, len(ends) + 1)
     label, units, better = cr.variable_meta(f, base, variable)
 
-    fig = Figure(figsize=(10, 5.5))
+    n = len(scenarios)
+    fig = Figure(figsize=(10, 5.8 + 0.22 * n), layout="constrained")
     ax = fig.subplots()
     colours = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
-    n = len(scenarios)
     width = 0.6
     offsets = (np.arange(n) - (n - 1) / 2.0) * (width / max(n, 1))
     top = 0.0
@@ -122,8 +122,8 @@ def compare_figure(f, variable, scenarios=None, region="Total"):
                  f"last month of each model year; point = mean paired difference, bar = 5-95%"
                  + (f"; {hint}" if hint else ""), fontsize="medium")
     ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(loc="best", fontsize="small")
-    fig.tight_layout()
+    # Below the axes, so that it never hides a point.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize="small", frameon=False)
     return fig
 
 

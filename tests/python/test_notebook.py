@@ -141,7 +141,8 @@ def main():
     executed = os.path.join(workdir, "executed.ipynb")
     env = dict(os.environ, CARECAST_RESULT=result, MPLBACKEND="Agg",
                MPLCONFIGDIR=os.path.join(workdir, "mplconfig"), PYDEVD_DISABLE_FILE_VALIDATION="1",
-               JUPYTER_RUNTIME_DIR=os.path.join(workdir, "jupyter_runtime"))
+               JUPYTER_RUNTIME_DIR=os.path.join(workdir, "jupyter_runtime"),
+               IPYTHONDIR=os.path.join(workdir, "ipython"))
     proc = subprocess.run(nbconvert_command() + ["--to", "notebook", "--execute", "--ExecutePreprocessor.timeout=300",
                                                  "--output", executed, notebook],
                           capture_output=True, text=True, env=env, timeout=900, cwd=workdir)

@@ -1,0 +1,434 @@
+// The sampling floor: what the random numbers of one care_wf trajectory cost, draw by draw.
+//
+//   Philox/...          raw generator throughput (32-bit words, uniforms, opening a stream)
+//   Binomial/<impl>/np=../p=..
+//                       one binomial sampler on a grid of n p in {0.5, 5, 50, 500} and
+//                       p in {0.002, 0.02, 1/12, 0.25, 0.5}, uniforms from one long stream;
+//                       impl = engine (setup on every draw, as care_wf calls it), engine_presetup
+//                       (make_binomial_setup hoisted out of the loop) or baseline (the scalar
+//                       BTRS of bench/btrs_baseline.h, setup on every draw)
+//   BinomialMix/...     the binomial (n, p) mix of the default model (see default_binomial_mix),
+//                       `stream_per_draw` opening a fresh stream per draw exactly as care_wf
+//                       does, `shared_stream` drawing every uniform from one stream
+//   Normal/...          the standard normal shocks (one uniform, inversion)
+//   ParameterDraws/...  the per-trajectory parameter draws of the default configuration
+//   TrajectoryDraws     every draw of one baseline trajectory, addressed as care_wf addresses
+//                       them, without the model's arithmetic: the measured sampling floor
+//
+// Throughput is items/s = draws/s (TrajectoryDraws: trajectory-months/s). Fixed seeds throughout.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "bench/btrs_baseline.h"
+#include "engine/random_stream.h"
+#include "engine/run_settings.h"
+#include "engine/samplers.h"
+#include "models/care_wf_config.h"
+#include "tests/support/model_run.h"
+
+namespace {
+
+using carecast::bench::btrs_binomial;
+using carecast::engine::BinomialSetup;
+using carecast::engine::RandomStream;
+using carecast::engine::StreamAddress;
+namespace engine = carecast::engine;
+namespace models = carecast::models;
+
+constexpr std::uint64_t kSeed = 20261123;
+// care_wf's draw sites (models/care_wf.cpp): flows at 2^20 + (region * P + provider) * 4 + flow,
+// demand shocks at 2000 + region, macro shocks at 1000..1002, parameters at their index.
+constexpr std::uint32_t kSiteFlow = 1u << 20;
+constexpr std::uint32_t kSiteDemandShock = 2000;
+constexpr std::uint32_t kSiteMacro = 1000;
+
+// data/scenarios/wm_baseline.toml over the built-in defaults, baseline scenario only (the built-in
+// defaults alone, which that scenario is, if the source tree is not where it was compiled).
+engine::ConfigDocument baseline_document() {
+  const auto file = std::filesystem::path(__FILE__).parent_path().parent_path() / "data" /
+                    "scenarios" / "wm_baseline.toml";
+  auto document = std::filesystem::exists(file) ? carecast::testing::load_file(file.string())
+                                                : carecast::testing::parse_text("");
+  document.select_scenarios({});
+  return document;
+}
+
+struct Defaults {
+  models::CareWfConfig config;
+  engine::RunSettings settings;
+};
+
+const Defaults& defaults() {
+  static const Defaults d = [] {
+    const auto document = baseline_document();
+    return Defaults{models::read_care_wf_config(document, 0), engine::read_run_settings(document)};
+  }();
+  return d;
+}
+
+struct BinomialDraw {
+  std::int64_t n;
+  double p;
+};
+
+double logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+double logit(double p) { return std::log(p / (1.0 - p)); }
+
+// The R * P * 4 binomial draws of month 0 of the default baseline, in care_wf's order (per region
+// and provider: new-staff leavers, settled leavers, progression, hiring), computed as care_wf
+// computes them (models/care_wf.cpp, initial_state and run_scenario) with every uncertain
+// parameter at its mean and each draw a dependent n depends on at its expectation, rounded.
+// Headcount and vacancies stay within ~10% of their month-0 level over the 120 months (see
+// `carecast info`), so this is the mix of the whole run. In the default data n p runs from ~1
+// (community provider, small boroughs) to ~200 (Birmingham, large chains), p from ~0.02 to ~0.3.
+std::vector<BinomialDraw> default_binomial_mix() {
+  const auto& c = defaults().config;
+  const auto at = [&](models::Param p) { return c[p].mean(); };
+  using models::Param;
+  constexpr double kWeeksPerMonth = 52.0 / 12.0;
+  const double nlw = c.nlw_path.empty() ? at(Param::nlw0) : c.nlw_path[0];
+  double base = nlw;
+  if (c.wage == models::WagePolicy::real_living_wage) base = std::max(nlw, at(Param::rlw0));
+  const double w_out = at(Param::outside_wage0);
+  const double care_time = at(Param::care_time), oncost = at(Param::oncost);
+  const std::size_t R = c.R(), A = c.A(), P = c.P();
+  std::vector<double> wage(P), fee(P);
+  double fee_avg = 0.0;
+  for (std::size_t p = 0; p < P; ++p) {
+    wage[p] = base * (1.0 + c.wage_premium[p]);
+    fee[p] = (wage[p] * (1.0 + oncost) / care_time + c.overhead[p]) / (1.0 - c.margin[p]);
+    fee_avg += c.share[p] * fee[p];
+  }
+  std::vector<BinomialDraw> mix;
+  for (std::size_t r = 0; r < R; ++r) {
+    double demand = 0.0;
+    for (std::size_t a = 0; a < A; ++a) {
+      demand += c.population_initial[r * A + a] * c.prevalence[a] *
+                at(Param::prevalence_multiplier) * c.hours_per_week[a] * kWeeksPerMonth;
+    }
+    const double budget = c.budget0.empty() ? at(Param::budget_cover0) * demand * fee_avg
+                                            : c.budget0[r];
+    const double funded = std::min(demand, budget / fee_avg);
+    for (std::size_t p = 0; p < P; ++p) {
+      const double posts = c.share[p] * funded / (c.contract_hours[p] * care_time * kWeeksPerMonth);
+      const double total = std::floor(posts * (1.0 - at(Param::vacancy0)));
+      const double fresh = std::floor(at(Param::new_share0) * total);
+      const double settled = total - fresh;
+      const double log_relative_wage = std::log(wage[p] / w_out);
+      double q[2];
+      for (int k = 0; k < 2; ++k) {
+        double tau = c.turnover_base[p][static_cast<std::size_t>(k)];
+        if (c.turnover_model == models::TurnoverModel::wage_logit) {
+          tau = logistic(logit(tau) + at(Param::beta_w) * log_relative_wage);
+        }
+        q[k] = 1.0 - std::pow(1.0 - tau, 1.0 / 12.0);
+      }
+      const double left_new = std::round(fresh * q[0]);
+      const double left_settled = std::round(settled * q[1]);
+      const double vacant =
+          std::max(0.0, std::floor(posts - (fresh + settled - left_new - left_settled)));
+      const double fill =
+          logistic(logit(c.fill_base[p]) + at(Param::gamma_w) * log_relative_wage);
+      mix.push_back({static_cast<std::int64_t>(fresh), q[0]});
+      mix.push_back({static_cast<std::int64_t>(settled), q[1]});
+      mix.push_back({static_cast<std::int64_t>(fresh - left_new), 1.0 / 12.0});
+      mix.push_back({static_cast<std::int64_t>(vacant), fill});
+    }
+  }
+  return mix;
+}
+
+const std::vector<BinomialDraw>& mix() {
+  static const std::vector<BinomialDraw> m = default_binomial_mix();
+  return m;
+}
+
+// Describes the mix in counters (shown once per benchmark).
+void describe_mix(benchmark::State& state) {
+  double inversion = 0, np_sum = 0, np_min = 1e300, np_max = 0;
+  for (const auto& d : mix()) {
+    const double np = static_cast<double>(d.n) * std::min(d.p, 1.0 - d.p);
+    inversion += np < 10.0;
+    np_sum += np;
+    np_min = std::min(np_min, np);
+    np_max = std::max(np_max, np);
+  }
+  const auto size = static_cast<double>(mix().size());
+  state.counters["mix_draws"] = size;
+  state.counters["mix_inversion_share"] = inversion / size;
+  state.counters["mix_mean_np"] = np_sum / size;
+  state.counters["mix_min_np"] = np_min;
+  state.counters["mix_max_np"] = np_max;
+}
+
+// ---- Philox ----
+
+constexpr int kInner = 256;
+
+void PhiloxBits32(benchmark::State& state) {
+  RandomStream stream(StreamAddress{kSeed, 0, 0, 0});
+  for (auto _ : state) {
+    for (int i = 0; i < kInner; ++i) benchmark::DoNotOptimize(stream.bits32());
+  }
+  state.SetItemsProcessed(state.iterations() * kInner);
+}
+
+void PhiloxUniform(benchmark::State& state) {
+  RandomStream stream(StreamAddress{kSeed, 0, 0, 0});
+  for (auto _ : state) {
+    for (int i = 0; i < kInner; ++i) benchmark::DoNotOptimize(stream.uniform());
+  }
+  state.SetItemsProcessed(state.iterations() * kInner);
+}
+
+// Opening a stream at a fresh address and taking one uniform: what every care_wf variate pays
+// before its sampler runs.
+void PhiloxOpenStreamUniform(benchmark::State& state) {
+  std::uint32_t trajectory = 0;
+  for (auto _ : state) {
+    for (int i = 0; i < kInner; ++i) {
+      RandomStream stream(StreamAddress{kSeed, trajectory, kSiteFlow + static_cast<std::uint32_t>(i), 7});
+      benchmark::DoNotOptimize(stream.uniform());
+    }
+    ++trajectory;
+  }
+  state.SetItemsProcessed(state.iterations() * kInner);
+}
+
+// ---- Binomial on a grid ----
+
+enum class Impl { engine, engine_presetup, baseline };
+
+void BinomialGrid(benchmark::State& state, Impl impl, double np, double p) {
+  std::int64_t n = std::max<std::int64_t>(1, std::llround(np / p));
+  RandomStream stream(StreamAddress{kSeed, 1, 2, 3});
+  auto uniform = [&stream] { return stream.uniform(); };
+  const BinomialSetup setup = engine::make_binomial_setup(n, p);
+  std::int64_t sum = 0;
+  for (auto _ : state) {
+    for (int i = 0; i < kInner; ++i) {
+      // Launder n and p so that no per-draw setup can be hoisted out of the loop.
+      benchmark::DoNotOptimize(n);
+      benchmark::DoNotOptimize(p);
+      switch (impl) {
+        case Impl::engine: sum += engine::sample_binomial(stream, n, p); break;
+        case Impl::engine_presetup: sum += engine::sample_binomial(stream, setup); break;
+        case Impl::baseline: sum += btrs_binomial(uniform, n, p); break;
+      }
+    }
+  }
+  benchmark::DoNotOptimize(sum);
+  state.SetItemsProcessed(state.iterations() * kInner);
+  state.counters["n"] = static_cast<double>(n);
+  state.counters["p"] = p;
+  state.counters["mean_error"] =  // sanity: (sample mean - n p) / (n p)
+      (static_cast<double>(sum) / static_cast<double>(state.iterations() * kInner) -
+       static_cast<double>(n) * p) / (static_cast<double>(n) * p);
+}
+
+// ---- Binomial at the default model's mix ----
+
+// stream_per_draw: each draw opens its own stream at care_wf's address for it (trajectory,
+// flow site, month), as the model does. Otherwise all uniforms come from one stream.
+void BinomialMix(benchmark::State& state, Impl impl, bool stream_per_draw) {
+  const auto& draws = mix();
+  std::vector<BinomialSetup> setups;
+  for (const auto& d : draws) setups.push_back(engine::make_binomial_setup(d.n, d.p));
+  RandomStream shared(StreamAddress{kSeed, 1, 2, 3});
+  std::uint32_t trajectory = 0;
+  std::int64_t sum = 0;
+  for (auto _ : state) {
+    for (std::size_t i = 0; i < draws.size(); ++i) {
+      RandomStream own(StreamAddress{kSeed, trajectory, kSiteFlow + static_cast<std::uint32_t>(i), 5});
+      RandomStream& stream = stream_per_draw ? own : shared;
+      auto uniform = [&stream] { return stream.uniform(); };
+      switch (impl) {
+        case Impl::engine: sum += engine::sample_binomial(stream, draws[i].n, draws[i].p); break;
+        case Impl::engine_presetup: sum += engine::sample_binomial(stream, setups[i]); break;
+        case Impl::baseline: sum += btrs_binomial(uniform, draws[i].n, draws[i].p); break;
+      }
+    }
+    ++trajectory;
+  }
+  benchmark::DoNotOptimize(sum);
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(draws.size()));
+  describe_mix(state);
+}
+
+// ---- Normal shocks ----
+
+void NormalSharedStream(benchmark::State& state) {
+  RandomStream stream(StreamAddress{kSeed, 0, kSiteMacro, 0});
+  for (auto _ : state) {
+    for (int i = 0; i < kInner; ++i) benchmark::DoNotOptimize(engine::sample_normal(stream, 0.0, 1.0));
+  }
+  state.SetItemsProcessed(state.iterations() * kInner);
+}
+
+// As care_wf's shocks: a fresh stream per draw.
+void NormalStreamPerDraw(benchmark::State& state) {
+  std::uint32_t trajectory = 0;
+  for (auto _ : state) {
+    for (int i = 0; i < kInner; ++i) {
+      RandomStream stream(
+          StreamAddress{kSeed, trajectory, kSiteDemandShock + static_cast<std::uint32_t>(i & 7),
+                        static_cast<std::uint32_t>(i)});
+      benchmark::DoNotOptimize(engine::sample_normal(stream, 0.0, 1.0));
+    }
+    ++trajectory;
+  }
+  state.SetItemsProcessed(state.iterations() * kInner);
+}
+
+// ---- Per-trajectory parameter draws ----
+
+std::vector<int> uncertain_parameters() {
+  std::vector<int> out;
+  for (int i = 0; i < models::kParamCount; ++i) {
+    if (!defaults().config.params[static_cast<std::size_t>(i)].is_fixed()) out.push_back(i);
+  }
+  return out;
+}
+
+// One parameter's draw (param >= 0), or all uncertain ones of a trajectory (param < 0); a fresh
+// stream per draw at the parameter's site, as care_wf draws them.
+void ParameterDraws(benchmark::State& state, int param) {
+  const auto& params = defaults().config.params;
+  const std::vector<int> which = param >= 0 ? std::vector<int>{param} : uncertain_parameters();
+  std::uint32_t trajectory = 0;
+  for (auto _ : state) {
+    for (int i : which) {
+      RandomStream stream(StreamAddress{kSeed, trajectory, static_cast<std::uint32_t>(i), 0});
+      benchmark::DoNotOptimize(params[static_cast<std::size_t>(i)].draw(stream));
+    }
+    ++trajectory;
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(which.size()));
+}
+
+// ---- Every draw of one trajectory ----
+
+struct DrawCounts {
+  std::int64_t binomials = 0, normals = 0, parameters = 0;
+};
+
+// What care_wf draws in one trajectory of one stochastic scenario: R * P * 4 binomials a month;
+// from month 1 two macro shocks and R demand shocks a month, plus the budget-growth shock each
+// April; one draw per uncertain parameter.
+DrawCounts trajectory_draw_counts() {
+  const auto& d = defaults();
+  DrawCounts counts;
+  const auto months = static_cast<std::int64_t>(d.settings.months);
+  const auto R = static_cast<std::int64_t>(d.config.R());
+  const auto P = static_cast<std::int64_t>(d.config.P());
+  counts.binomials = R * P * 4 * months;
+  for (int t = 1; t < d.settings.months; ++t) {
+    counts.normals += 2 + R + (d.settings.start.plus(t).month == 4 ? 1 : 0);
+  }
+  counts.parameters = static_cast<std::int64_t>(uncertain_parameters().size());
+  return counts;
+}
+
+void TrajectoryDraws(benchmark::State& state) {
+  const auto& d = defaults();
+  const auto& draws = mix();
+  const auto& params = d.config.params;
+  const auto uncertain = uncertain_parameters();
+  const auto R = static_cast<std::uint32_t>(d.config.R());
+  const int months = d.settings.months;
+  std::uint32_t trajectory = 0;
+  double sum = 0;
+  for (auto _ : state) {
+    for (int i : uncertain) {
+      RandomStream stream(StreamAddress{kSeed, trajectory, static_cast<std::uint32_t>(i), 0});
+      sum += params[static_cast<std::size_t>(i)].draw(stream);
+    }
+    for (int t = 0; t < months; ++t) {
+      const auto month = static_cast<std::uint32_t>(t);
+      if (t >= 1) {
+        const std::uint32_t macro = d.settings.start.plus(t).month == 4 ? 3 : 2;
+        for (std::uint32_t s = 0; s < macro; ++s) {
+          RandomStream stream(StreamAddress{kSeed, trajectory, kSiteMacro + s, month});
+          sum += engine::sample_normal(stream, 0.0, 1.0);
+        }
+        for (std::uint32_t r = 0; r < R; ++r) {
+          RandomStream stream(StreamAddress{kSeed, trajectory, kSiteDemandShock + r, month});
+          sum += engine::sample_normal(stream, 0.0, 1.0);
+        }
+      }
+      for (std::size_t i = 0; i < draws.size(); ++i) {
+        RandomStream stream(
+            StreamAddress{kSeed, trajectory, kSiteFlow + static_cast<std::uint32_t>(i), month});
+        sum += static_cast<double>(engine::sample_binomial(stream, draws[i].n, draws[i].p));
+      }
+    }
+    ++trajectory;
+  }
+  benchmark::DoNotOptimize(sum);
+  state.SetItemsProcessed(state.iterations() * months);
+  const auto counts = trajectory_draw_counts();
+  state.counters["binomials_per_trajectory"] = static_cast<double>(counts.binomials);
+  state.counters["normals_per_trajectory"] = static_cast<double>(counts.normals);
+  state.counters["parameters_per_trajectory"] = static_cast<double>(counts.parameters);
+  state.counters["months"] = months;
+}
+
+std::string format_number(double x) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%g", x);
+  return buffer;
+}
+
+void register_all() {
+  benchmark::RegisterBenchmark("Philox/bits32", PhiloxBits32);
+  benchmark::RegisterBenchmark("Philox/uniform", PhiloxUniform);
+  benchmark::RegisterBenchmark("Philox/open_stream_uniform", PhiloxOpenStreamUniform);
+
+  const std::pair<const char*, Impl> impls[] = {
+      {"engine", Impl::engine}, {"engine_presetup", Impl::engine_presetup},
+      {"baseline", Impl::baseline}};
+  for (const auto& [name, impl] : impls) {
+    for (const bool per_draw : {true, false}) {
+      const std::string label = std::string("BinomialMix/") + name +
+                                (per_draw ? "/stream_per_draw" : "/shared_stream");
+      benchmark::RegisterBenchmark(label.c_str(), BinomialMix, impl, per_draw);
+    }
+  }
+  for (const double np : {0.5, 5.0, 50.0, 500.0}) {
+    for (const double p : {0.002, 0.02, 1.0 / 12.0, 0.25, 0.5}) {
+      for (const auto& [name, impl] : impls) {
+        const std::string label = std::string("Binomial/") + name + "/np=" + format_number(np) +
+                                  "/p=" + format_number(p);
+        benchmark::RegisterBenchmark(label.c_str(), BinomialGrid, impl, np, p);
+      }
+    }
+  }
+
+  benchmark::RegisterBenchmark("Normal/shared_stream", NormalSharedStream);
+  benchmark::RegisterBenchmark("Normal/stream_per_draw", NormalStreamPerDraw);
+  for (int i : uncertain_parameters()) {
+    const std::string label =
+        std::string("ParameterDraws/") + models::param_key(static_cast<models::Param>(i));
+    benchmark::RegisterBenchmark(label.c_str(), ParameterDraws, i);
+  }
+  benchmark::RegisterBenchmark("ParameterDraws/all", ParameterDraws, -1);
+  benchmark::RegisterBenchmark("TrajectoryDraws", TrajectoryDraws);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  register_all();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
