@@ -22,7 +22,7 @@ struct RunArguments {
   std::optional<std::string> mode;
   std::vector<std::string> scenarios;       // empty: all
   int threads = 0;                          // 0: all cores
-  std::uint32_t block_size = 16;
+  std::uint32_t block_size = 0;             // 0: automatic
   std::string base = "baseline";            // the scenario the others are compared with
   bool quiet = false;
 };

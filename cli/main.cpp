@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--threads", run.threads, "Worker threads (default: all cores)")
       ->check(CLI::NonNegativeNumber);
   run_cmd->add_option("--block-size", run.block_size,
-                      "Trajectories per block, a power of two (results do not depend on it)")
+                      "Trajectories per block, a power of two (default: automatic; results do not depend on it)")
       ->check(CLI::PositiveNumber);
   run_cmd->add_option("--base", run.base, "Scenario the others are compared with (default: baseline)");
   run_cmd->add_flag("-q,--quiet", run.quiet, "No progress output");

@@ -99,7 +99,7 @@ int run_command(const RunArguments& args) {
                  settings.trajectories, result.scenarios.size(), settings.months, seconds,
                  static_cast<double>(settings.trajectories) / seconds, months / seconds,
                  args.threads > 0 ? fmt::format("{}", args.threads) : std::string("all"),
-                 args.block_size);
+                 args.block_size != 0 ? args.block_size : engine::block_size_for(model->layout()));
     }
     fmt::print("wrote {}\n", path.string());
     return kOk;

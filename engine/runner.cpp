@@ -53,13 +53,16 @@ struct Worker {
   std::vector<std::uint64_t> better_counts; // [diff cell]
 };
 
+constexpr std::size_t kBlockBufferBytes = std::size_t{24} << 20;
+constexpr std::uint32_t kMinBlock = 16, kMaxBlock = 256;
+
 void check(const Simulator& simulator, const RunnerOptions& options) {
   const auto& layout = simulator.layout();
   if (options.trajectories == 0) throw std::invalid_argument("run: trajectories must be >= 1");
   if (options.trajectories > (std::uint64_t{1} << 32)) {
     throw std::invalid_argument("run: at most 2^32 trajectories");
   }
-  if (options.block_size == 0 || !std::has_single_bit(options.block_size)) {
+  if (options.block_size != 0 && !std::has_single_bit(options.block_size)) {
     throw std::invalid_argument(
         fmt::format("run: block size must be a power of two, but is {}", options.block_size));
   }
@@ -158,13 +161,21 @@ void buffer_trajectory(const OutputLayout& layout, const Cells& cells, std::size
 
 }  // namespace
 
+std::uint32_t block_size_for(const OutputLayout& layout) {
+  const std::size_t cells = layout.cells() + (layout.scenarios.size() - 1) * layout.cells_per_scenario();
+  std::uint32_t block = kMaxBlock;
+  while (block > kMinBlock && cells * block * sizeof(double) > kBlockBufferBytes) block /= 2;
+  return block;
+}
+
 RunResult run(const Simulator& simulator, const RunnerOptions& options) {
   check(simulator, options);
   const OutputLayout& layout = simulator.layout();
   const Cells cells(layout, options.base_scenario);
   RunResult result = empty_result(layout, options);
   const std::uint64_t n = options.trajectories;
-  const std::uint64_t block = options.block_size;
+  const std::uint64_t block =
+      options.block_size != 0 ? options.block_size : block_size_for(layout);
   const std::uint64_t blocks = (n + block - 1) / block;
 
   const int threads =

@@ -22,7 +22,7 @@ struct RunnerOptions {
   std::uint64_t seed = 0;
   std::uint64_t trajectories = 1;
   int threads = 0;                // 0: every core oneTBB sees
-  std::uint32_t block_size = 16;  // a power of two
+  std::uint32_t block_size = 0;   // a power of two; 0: block_size_for(layout)
   std::vector<double> quantiles;  // strictly increasing, in (0, 1)
   std::uint64_t save_trajectories = 0;
   // The scenario every other one is compared with (paired, same random numbers).
@@ -30,6 +30,12 @@ struct RunnerOptions {
   // Called after each block with the number of trajectories it ran (from worker threads).
   std::function<void(std::uint64_t)> on_block;
 };
+
+// The automatic block size: the largest power of two in [16, 256] whose block buffer (one
+// double per summarised cell and trajectory) stays within about 24 MiB, so that each cell's
+// sketch receives many values at once while the buffer stays cache-friendly. Results do not
+// depend on it.
+std::uint32_t block_size_for(const OutputLayout& layout);
 
 // Fills the summaries, the paired comparisons with the base scenario, the saved trajectories
 // and the axes that come from the simulator (scenarios, variables, regions, quantiles,
