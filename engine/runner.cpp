@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 
@@ -41,6 +42,7 @@ struct Worker {
       : scratch(simulator.make_scratch()),
         out(cells.outputs),
         parameters(simulator.layout().scenarios.size() * simulator.layout().parameters.size()),
+        given(parameters.size()),
         buffer(cells.total * block),
         sketches(cells.total),
         better_counts(cells.total - cells.outputs, 0) {}
@@ -48,11 +50,13 @@ struct Worker {
   std::unique_ptr<SimulatorScratch> scratch;
   std::vector<double> out;                  // one trajectory, all scenarios
   std::vector<double> parameters;
+  std::vector<double> given;                // caller-supplied parameter values (NaN: draw)
   std::vector<double> buffer;               // [cell][trajectory in block]
   std::vector<QuantileSketch> sketches;     // [cell]
   std::vector<std::uint64_t> better_counts; // [diff cell]
 };
 
+constexpr double kDraw = std::numeric_limits<double>::quiet_NaN();  // "no value given"
 constexpr std::size_t kBlockBufferBytes = std::size_t{24} << 20;
 constexpr std::uint32_t kMinBlock = 16, kMaxBlock = 256;
 
@@ -199,8 +203,14 @@ RunResult run(const Simulator& simulator, const RunnerOptions& options) {
             for (std::uint64_t b = range.begin(); b != range.end(); ++b) {
               const std::uint64_t begin = b * block, end = std::min(n, begin + block);
               for (std::uint64_t i = begin; i < end; ++i) {
-                simulator.simulate(options.seed, static_cast<std::uint32_t>(i), *w.scratch, w.out,
-                                   w.parameters);
+                if (options.given_parameters) {
+                  std::fill(w.given.begin(), w.given.end(), kDraw);
+                  options.given_parameters(i, w.given);
+                }
+                simulator.simulate_given(options.seed, static_cast<std::uint32_t>(i), *w.scratch,
+                                         w.out, w.parameters,
+                                         options.given_parameters ? std::span<const double>(w.given)
+                                                                  : std::span<const double>());
                 buffer_trajectory(layout, cells, block, i - begin, w);
                 if (i < result.saved_trajectories) save(layout, w, i, result);
               }

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <vector>
 
 #include "engine/run_result.h"
@@ -27,6 +28,9 @@ struct RunnerOptions {
   std::uint64_t save_trajectories = 0;
   // The scenario every other one is compared with (paired, same random numbers).
   std::size_t base_scenario = 0;
+  // Optional: fills a trajectory's given parameter values ([scenario][parameter], NaN: draw),
+  // e.g. from a sensitivity-analysis design. Without it every parameter is drawn.
+  std::function<void(std::uint64_t trajectory, std::span<double> values)> given_parameters;
   // Called after each block with the number of trajectories it ran (from worker threads).
   std::function<void(std::uint64_t)> on_block;
 };

@@ -55,9 +55,19 @@ class Simulator {
 
   // Simulates one trajectory for every scenario. `out` has layout().cells() values laid out as
   // OutputLayout::index; `parameters` has scenarios.size() * parameters.size() values
-  // ([scenario][parameter]) and receives the values drawn for this trajectory.
-  virtual void simulate(std::uint64_t seed, std::uint32_t trajectory, SimulatorScratch& scratch,
-                        std::span<double> out, std::span<double> parameters) const = 0;
+  // ([scenario][parameter]) and receives the values this trajectory used.
+  void simulate(std::uint64_t seed, std::uint32_t trajectory, SimulatorScratch& scratch,
+                std::span<double> out, std::span<double> parameters) const {
+    simulate_given(seed, trajectory, scratch, out, parameters, {});
+  }
+
+  // The same with some parameter values given by the caller (e.g. a sensitivity-analysis
+  // design): `given` is empty (draw everything) or has one value per entry of `parameters`, of
+  // which those that are not NaN are used instead of drawing.
+  virtual void simulate_given(std::uint64_t seed, std::uint32_t trajectory,
+                              SimulatorScratch& scratch, std::span<double> out,
+                              std::span<double> parameters,
+                              std::span<const double> given) const = 0;
 };
 
 }  // namespace carecast::engine

@@ -242,9 +242,13 @@ std::unique_ptr<engine::SimulatorScratch> CareWf::make_scratch() const {
   return std::make_unique<Scratch>(c.R(), c.A(), c.P());
 }
 
+// Draws every parameter of `config`, except uncertain ones with a value given (not NaN).
 void CareWf::draw_parameters(const CareWfConfig& config, Draws& draws,
-                             std::span<double> values) const {
+                             std::span<const double> given, std::span<double> values) const {
   for (int i = 0; i < kParamCount; ++i) values[i] = draws.parameter(config.params[i], i);
+  for (std::size_t j = 0; j < given.size(); ++j) {
+    if (!std::isnan(given[j])) values[uncertain_[j]] = given[j];
+  }
 }
 
 // MODEL.md "Initial state": from the base configuration and this trajectory's base draws.
@@ -273,11 +277,11 @@ void CareWf::initial_state(const Draws& draws, Scratch& s) const {
   }
 }
 
-void CareWf::simulate(std::uint64_t seed, std::uint32_t trajectory,
-                      engine::SimulatorScratch& scratch, std::span<double> out,
-                      std::span<double> parameters) const {
+void CareWf::simulate_given(std::uint64_t seed, std::uint32_t trajectory,
+                            engine::SimulatorScratch& scratch, std::span<double> out,
+                            std::span<double> parameters, std::span<const double> given) const {
   Draws draws(seed, trajectory, mode_ == engine::Mode::expected);
-  simulate(draws, scratch, out, parameters);
+  simulate(draws, scratch, out, parameters, given);
 }
 
 void CareWf::simulate_recording(std::uint64_t seed, std::uint32_t trajectory,
@@ -286,7 +290,7 @@ void CareWf::simulate_recording(std::uint64_t seed, std::uint32_t trajectory,
   Draws draws(seed, trajectory, mode_ == engine::Mode::expected);
   tape.values.clear();
   draws.record_to(&tape);
-  simulate(draws, scratch, out, parameters);
+  simulate(draws, scratch, out, parameters, {});
 }
 
 void CareWf::simulate_replaying(std::uint64_t seed, std::uint32_t trajectory,
@@ -294,24 +298,27 @@ void CareWf::simulate_replaying(std::uint64_t seed, std::uint32_t trajectory,
                                 std::span<double> parameters, const DrawTape& tape) const {
   Draws draws(seed, trajectory, mode_ == engine::Mode::expected);
   draws.replay_from(&tape);
-  simulate(draws, scratch, out, parameters);
+  simulate(draws, scratch, out, parameters, {});
 }
 
 void CareWf::simulate(Draws& draws, engine::SimulatorScratch& scratch, std::span<double> out,
-                      std::span<double> parameters) const {
+                      std::span<double> parameters, std::span<const double> given) const {
+  if (!given.empty() && given.size() != parameters.size()) {
+    throw std::invalid_argument("care_wf: given parameter values must match the parameters");
+  }
   auto& s = static_cast<Scratch&>(scratch);
-  draw_parameters(scenarios_[0], draws, s.base);
+  const std::size_t U = uncertain_.size();
+  draw_parameters(scenarios_[0], draws, given.empty() ? given : given.first(U), s.base);
   initial_state(draws, s);
   const std::size_t cells = layout_.cells_per_scenario();
   for (std::size_t k = 0; k < scenarios_.size(); ++k) {
     if (k == 0) {
       s.values = s.base;
     } else {
-      draw_parameters(scenarios_[k], draws, s.values);
+      draw_parameters(scenarios_[k], draws, given.empty() ? given : given.subspan(k * U, U),
+                      s.values);
     }
-    for (std::size_t i = 0; i < uncertain_.size(); ++i) {
-      parameters[k * uncertain_.size() + i] = s.values[uncertain_[i]];
-    }
+    for (std::size_t i = 0; i < U; ++i) parameters[k * U + i] = s.values[uncertain_[i]];
     run_scenario(k, draws, s, out.subspan(k * cells, cells));
   }
 }

@@ -33,8 +33,9 @@ class CareWf final : public engine::Simulator {
 
   const engine::OutputLayout& layout() const override { return layout_; }
   std::unique_ptr<engine::SimulatorScratch> make_scratch() const override;
-  void simulate(std::uint64_t seed, std::uint32_t trajectory, engine::SimulatorScratch& scratch,
-                std::span<double> out, std::span<double> parameters) const override;
+  void simulate_given(std::uint64_t seed, std::uint32_t trajectory,
+                      engine::SimulatorScratch& scratch, std::span<double> out,
+                      std::span<double> parameters, std::span<const double> given) const override;
 
   // simulate(), recording every shock and flow into `tape`; and simulate() taking them from a
   // tape recorded for the same trajectory instead of sampling.
@@ -52,8 +53,9 @@ class CareWf final : public engine::Simulator {
   class Draws;
 
   void simulate(Draws& draws, engine::SimulatorScratch& scratch, std::span<double> out,
-                std::span<double> parameters) const;
-  void draw_parameters(const CareWfConfig& config, Draws& draws, std::span<double> values) const;
+                std::span<double> parameters, std::span<const double> given) const;
+  void draw_parameters(const CareWfConfig& config, Draws& draws, std::span<const double> given,
+                       std::span<double> values) const;
   void initial_state(const Draws& draws, Scratch& s) const;
   void run_scenario(std::size_t scenario, Draws& draws, Scratch& s, std::span<double> out) const;
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "tests/support/model_run.h"
 
@@ -132,6 +133,73 @@ TEST(CareWfStochastic, CommonRandomNumbersMakePairedDifferencesQuiet) {
   const double ratio = variance(paired) / (variance(base) + variance(scenario));
   EXPECT_LT(ratio, 0.05) << "variance reduction factor " << ratio;
   EXPECT_GT(variance(base), 0.0);
+}
+
+}  // namespace
+}  // namespace carecast
+
+namespace carecast {
+namespace {
+
+TEST(CareWfStochastic, GivenParameterValuesReplaceTheDrawsAndNothingElse) {
+  // tiny.toml draws workforce.beta_w; a design gives it -1.0 in every scenario. The trajectory
+  // must equal that of a configuration where beta_w is the number -1.0: parameters have their
+  // own streams, so fixing one leaves every other draw in place.
+  Harness drawn(testing::load_file(tiny_path()));
+  auto fixed_document = testing::load_file(tiny_path());
+  fixed_document.set("workforce.beta_w", toml::value<double>(-1.0));
+  Harness fixed(fixed_document);
+
+  const auto& names = drawn.layout.parameters;
+  const std::size_t beta = testing::index_of(names, "workforce.beta_w");
+  ASSERT_LT(beta, names.size());
+  const std::size_t S = drawn.layout.scenarios.size(), K = names.size();
+  std::vector<double> given(S * K, std::numeric_limits<double>::quiet_NaN());
+  for (std::size_t s = 0; s < S; ++s) given[s * K + beta] = -1.0;
+
+  for (std::uint32_t i = 0; i < 5; ++i) {
+    std::vector<double> out(drawn.layout.cells()), parameters(S * K);
+    drawn.model->simulate_given(drawn.settings.seed, i, *drawn.scratch, out, parameters, given);
+    EXPECT_EQ(out, fixed.trajectory(i)) << "trajectory " << i;
+    for (std::size_t s = 0; s < S; ++s) EXPECT_EQ(parameters[s * K + beta], -1.0);
+    // The other parameters are still drawn: as without a design.
+    std::vector<double> free_out(drawn.layout.cells()), free_parameters(S * K);
+    drawn.model->simulate(drawn.settings.seed, i, *drawn.scratch, free_out, free_parameters);
+    for (std::size_t k = 0; k < K; ++k) {
+      if (k != beta) {
+        EXPECT_EQ(parameters[k], free_parameters[k]) << names[k];
+      }
+    }
+    EXPECT_NE(free_parameters[beta], -1.0);
+  }
+}
+
+TEST(CareWfStochastic, RunnerPassesADesignThroughToTheSavedParameters) {
+  auto document = testing::load_file(tiny_path());
+  document.set("output.save_trajectories", toml::value<std::int64_t>(8));
+  const auto settings = engine::read_run_settings(document);
+  const auto model = models::make_model(document, settings);
+  const auto& names = model->layout().parameters;
+  const std::size_t K = names.size();
+  const std::size_t gamma = testing::index_of(names, "workforce.gamma_w");
+  ASSERT_LT(gamma, K);
+  engine::RunnerOptions options;
+  options.seed = settings.seed;
+  options.trajectories = 8;
+  options.quantiles = settings.quantiles;
+  options.save_trajectories = 8;
+  // A one-at-a-time design: gamma_w = 1, 2, ..., 8 in trajectories 0..7, in every scenario.
+  options.given_parameters = [&](std::uint64_t trajectory, std::span<double> values) {
+    for (std::size_t s = 0; s < values.size() / K; ++s) {
+      values[s * K + gamma] = static_cast<double>(trajectory + 1);
+    }
+  };
+  const auto result = engine::run(*model, options);
+  for (std::size_t s = 0; s < result.scenarios.size(); ++s) {
+    for (std::size_t i = 0; i < 8; ++i) {
+      EXPECT_EQ(result.parameter_values[s][i * K + gamma], static_cast<double>(i + 1));
+    }
+  }
 }
 
 }  // namespace
