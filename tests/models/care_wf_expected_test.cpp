@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
+#include <sstream>
 
 #include "tests/support/model_run.h"
 
@@ -112,6 +114,33 @@ TEST_F(OneCell, TotalEqualsTheOnlyRegion) {
           << result_.variables[v] << " month " << t;
     }
   }
+}
+
+}  // namespace
+}  // namespace carecast
+
+namespace carecast {
+namespace {
+
+TEST(OneCellVariant, ConstantTurnoverAsAScenario) {
+  // The model variant is compared like any policy: a scenario overriding the turnover model.
+  auto document = testing::parse_text([] {
+    std::ifstream in(std::string(CARECAST_SOURCE_DIR) + "/tests/data/one_cell.toml");
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str() +
+           "\n[[scenario]]\nname = \"constant\"\nset = { \"workforce.turnover_model\" = "
+           "\"constant\" }\n";
+  }());
+  const auto result = testing::run_document(document);
+  const auto s = testing::index_of(result.scenarios, "constant");
+  const auto leavers = testing::index_of(result.variables, "leavers");
+  ASSERT_LT(s, result.scenarios.size());
+  // Month 0: 202.5 new and 607.5 settled staff leave at the base annual rates 40% and 20%,
+  // whatever the wage.
+  const double expected = 202.5 * monthly(0.4) + 607.5 * monthly(0.2);
+  EXPECT_DOUBLE_EQ(result.mean[s][leavers][0], expected);
+  EXPECT_NE(result.mean[0][leavers][0], expected);  // the wage_logit base differs
 }
 
 }  // namespace
