@@ -90,6 +90,11 @@ std::vector<Moments> summarise_block(std::span<const double> values, std::size_t
   return nodes;
 }
 
+// Spare nodes kept for add(): one leaf at a time needs at most one or two.
+namespace {
+constexpr std::size_t kPoolSize = 2;
+}  // namespace
+
 Moments MomentCascade::fresh_node() {
   if (!pool_.empty()) {
     Moments node = std::move(pool_.back());
@@ -117,7 +122,7 @@ void MomentCascade::push(Moments&& node) {
     Moments earlier = std::move(stack_.back());
     stack_.pop_back();
     earlier.merge_later(node);
-    pool_.push_back(std::move(node));
+    if (pool_.size() < kPoolSize) pool_.push_back(std::move(node));  // else freed
     node = std::move(earlier);
   }
   stack_.push_back(std::move(node));

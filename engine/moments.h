@@ -50,7 +50,7 @@ class MomentCascade {
 
   std::size_t cells_;
   std::vector<Moments> stack_;  // levels strictly decreasing from bottom to top
-  std::vector<Moments> pool_;   // spare nodes, to avoid allocating per trajectory
+  std::vector<Moments> pool_;   // a few spare nodes, so add() need not allocate per trajectory
 };
 
 }  // namespace carecast::engine
