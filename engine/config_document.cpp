@@ -78,7 +78,12 @@ void ConfigDocument::fail(const ConfigValue& value, std::string_view key,
                           std::string_view message) const {
   const std::string scenario =
       value.scenario.empty() ? std::string() : fmt::format("scenario '{}': ", value.scenario);
-  throw ConfigError(fmt::format("{}: {}{}: {}", value.origin, scenario, key, message));
+  const std::string hint =
+      value.from_defaults
+          ? fmt::format(" (the built-in default applies because {} does not set {}; set it there)",
+                        source_name_, key)
+          : std::string();
+  throw ConfigError(fmt::format("{}: {}{}: {}{}", value.origin, scenario, key, message, hint));
 }
 
 void ConfigDocument::check_user_keys() const {
@@ -191,7 +196,7 @@ ConfigValue ConfigDocument::find(std::string_view key, std::size_t scenario) con
   }
   if (const auto* node = lookup(command_line_.get(), key)) return {node, "command line", {}};
   if (const auto* node = lookup(user_.get(), key)) return {node, origin_of(*node), {}};
-  if (const auto* node = lookup(defaults_.get(), key)) return {node, origin_of(*node), {}};
+  if (const auto* node = lookup(defaults_.get(), key)) return {node, origin_of(*node), {}, true};
   throw ConfigError(fmt::format("{}: {}: not a key of the schema", source_name_, key));
 }
 

@@ -28,6 +28,7 @@ struct ConfigValue {
   const toml::node* node = nullptr;  // never null once found
   std::string origin;                // "file:line:col", "command line", ...
   std::string scenario;              // non-empty when it came from a scenario's overrides
+  bool from_defaults = false;        // the file does not set it: the built-in default applies
 };
 
 class ConfigDocument {

@@ -52,6 +52,9 @@ const std::vector<BadFile>& bad_files() {
       {"not_toml", "[run]\nmonths = \n", {"not_toml.toml:2:", "not valid TOML"}},
       {"unknown_wage_policy", "[policy]\nwage = \"gold\"\n",
        {"unknown_wage_policy.toml:2:", "policy.wage", "expected one of \"nlw\""}},
+      {"renamed_regions", "[regions]\nnames = [\"A\", \"B\"]\n",
+       {"population.initial", "expected an array of 2 rows (one per region)",
+        "renamed_regions.toml does not set population.initial"}},
       {"unknown_scenario_name", "[run]\nmonths = 12\n",
        {"no scenario named 'nope'"}, "--scenario nope"},
   };
