@@ -217,50 +217,48 @@ void write_variable_attributes(h5::Dataset& data, std::size_t v, const RunResult
   if (!result.better.empty()) data.set_attribute("better", result.better[v]);
 }
 
-void write_summary(h5::Group& scenario, std::size_t s, const RunResult& result) {
-  h5::Group summary = scenario.require_group(kSummaryGroup);
-  const h5::Dataset time = write_time_axis(summary, result);
-  const h5::Dataset region = write_region_axis(summary, result);
-  const h5::Dataset quantile = write_quantile_axis(summary, result);
+// Mean, sd and quantiles of every variable into `group`, with its own axes. Returns the axes
+// (time, region) for any further datasets.
+using Statistics = std::vector<std::vector<std::vector<double>>>;
+std::pair<h5::Dataset, h5::Dataset> write_statistics(h5::Group& group, std::size_t s,
+                                                     const RunResult& result, const Statistics& mean,
+                                                     const Statistics& sd,
+                                                     const Statistics& quantiles) {
+  h5::Dataset time = write_time_axis(group, result);
+  h5::Dataset region = write_region_axis(group, result);
+  const h5::Dataset quantile = write_quantile_axis(group, result);
   const hsize_t months = result.months();
   const hsize_t regions = result.regions.size();
   for (std::size_t v = 0; v < result.variables.size(); ++v) {
     const std::string& name = result.variables[v];
-    h5::Dataset mean = summary.write_dataset(fmt::format("{}{}", name, kMeanSuffix),
-                                             {months, regions}, result.mean[s][v]);
-    write_variable_attributes(mean, v, result);
-    attach(std::move(mean), {time, region});
-    attach(summary.write_dataset(fmt::format("{}{}", name, kSdSuffix), {months, regions},
-                                 result.sd[s][v]),
+    h5::Dataset m = group.write_dataset(fmt::format("{}{}", name, kMeanSuffix), {months, regions},
+                                        mean[s][v]);
+    write_variable_attributes(m, v, result);
+    attach(std::move(m), {time, region});
+    attach(group.write_dataset(fmt::format("{}{}", name, kSdSuffix), {months, regions}, sd[s][v]),
            {time, region});
-    attach(summary.write_dataset(fmt::format("{}{}", name, kQuantileSuffix),
-                                 {result.quantiles.size(), months, regions}, result.quantile[s][v]),
+    attach(group.write_dataset(fmt::format("{}{}", name, kQuantileSuffix),
+                               {result.quantiles.size(), months, regions}, quantiles[s][v]),
            {quantile, time, region});
   }
+  return {std::move(time), std::move(region)};
+}
+
+void write_summary(h5::Group& scenario, std::size_t s, const RunResult& result) {
+  h5::Group summary = scenario.require_group(kSummaryGroup);
+  write_statistics(summary, s, result, result.mean, result.sd, result.quantile);
 }
 
 // The paired comparison of scenario s with the base, in "vs_<base>".
 void write_comparison(h5::Group& scenario, std::size_t s, const RunResult& result) {
   h5::Group versus = scenario.require_group(fmt::format("{}{}", kVersusPrefix, result.base_scenario));
   versus.set_attribute("base", result.base_scenario);
-  const h5::Dataset time = write_time_axis(versus, result);
-  const h5::Dataset region = write_region_axis(versus, result);
-  const h5::Dataset quantile = write_quantile_axis(versus, result);
+  const auto [time, region] =
+      write_statistics(versus, s, result, result.diff_mean, result.diff_sd, result.diff_quantile);
   const hsize_t months = result.months();
   const hsize_t regions = result.regions.size();
   for (std::size_t v = 0; v < result.variables.size(); ++v) {
     const std::string& name = result.variables[v];
-    h5::Dataset mean = versus.write_dataset(fmt::format("{}{}", name, kMeanSuffix),
-                                            {months, regions}, result.diff_mean[s][v]);
-    write_variable_attributes(mean, v, result);
-    attach(std::move(mean), {time, region});
-    attach(versus.write_dataset(fmt::format("{}{}", name, kSdSuffix), {months, regions},
-                                result.diff_sd[s][v]),
-           {time, region});
-    attach(versus.write_dataset(fmt::format("{}{}", name, kQuantileSuffix),
-                                {result.quantiles.size(), months, regions},
-                                result.diff_quantile[s][v]),
-           {quantile, time, region});
     if (!result.p_better[s][v].empty()) {
       h5::Dataset better = versus.write_dataset(fmt::format("{}{}", name, kBetterSuffix),
                                                 {months, regions}, result.p_better[s][v]);
