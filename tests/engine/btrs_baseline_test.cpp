@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <string>
 #include <vector>
 
 #include "bench/btrs_baseline.h"
@@ -73,6 +75,18 @@ struct Case {
   double p;
 };
 
+// Test names like n1000_p0_3.
+std::string case_name(const ::testing::TestParamInfo<Case>& info) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "n%lld_p%g", static_cast<long long>(info.param.n),
+                info.param.p);
+  std::string name(buffer);
+  for (char& ch : name) {
+    if (ch == '.') ch = '_';
+  }
+  return name;
+}
+
 class BtrsBaseline : public ::testing::TestWithParam<Case> {};
 
 TEST_P(BtrsBaseline, MatchesTheBinomialPmf) {
@@ -98,7 +112,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{1000, 0.3},     // BTRS, n p = 300
                       Case{400, 0.8},      // mirrored BTRS
                       Case{250000, 0.002}  // n p = 500, small p (lgamma at large n)
-                      ));
+                      ),
+    case_name);
 
 // The test above has power: a sampler 3% off in p fails it.
 TEST(BtrsBaselineChiSquare, RejectsAWrongP) {
