@@ -15,18 +15,15 @@ scenario, missing attribution group, unknown scenario for the tornado) exits 2 w
 naming what is missing. Prints "test_analysis_plots: P passed, F failed"; exits 1 on failure.
 """
 
-import argparse
 import os
-import shutil
-import struct
-import subprocess
 import sys
 
 import h5py
 import numpy as np
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-MIN_PNG_BYTES = 5000
+from carecast_test_support import (Checks, fresh_workdir, month_days, parse_args, plot_env, png_file_dimensions,
+                                   png_file_problem, run_python)
+
 BASE = "status_quo"
 SCENARIOS = [BASE, "real_living_wage", "coop_shift"]
 REGIONS = ["Northfield", "Southport", "Total"]
@@ -48,14 +45,6 @@ COMPARE_DEFAULT = ["unmet_hours", "headcount", "vacancies", "cost", "funding_gap
 PARAMETERS = ["demand.prevalence_multiplier", "workforce.beta_w", "workforce.gamma_w",
               "workforce.productivity_new", "workforce.care_time", "workforce.oncost",
               "macro.cpi", "funding.budget_growth_sd"]
-
-
-def month_days(start_year, start_month, months):
-    days = []
-    for t in range(months):
-        y, m = start_year + (start_month - 1 + t) // 12, (start_month - 1 + t) % 12 + 1
-        days.append((np.datetime64(f"{y:04d}-{m:02d}-01") - np.datetime64("1970-01-01")).astype(np.int64))
-    return np.array(days, dtype=np.int64)
 
 
 def axes_into(group, f, names):
@@ -136,66 +125,19 @@ def write_result(path, with_vs=True, with_attribution=True, parameters=PARAMETER
             g.attrs["interval"] = 0.9
 
 
-class Checks:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, name, ok, detail=""):
-        if ok:
-            self.passed += 1
-            print(f"PASS {name}")
-        else:
-            self.failed += 1
-            print(f"FAIL {name}{': ' + detail if detail else ''}")
-
-
-def run_script(script, args, env):
-    proc = subprocess.run([sys.executable, script] + args, capture_output=True, text=True, env=env, timeout=300)
-    return proc.returncode, proc.stdout, proc.stderr
-
-
-def png_size(path):
-    """(width, height) from the IHDR chunk, or None."""
-    with open(path, "rb") as fh:
-        head = fh.read(24)
-    if len(head) < 24 or head[:8] != PNG_MAGIC or head[12:16] != b"IHDR":
-        return None
-    return struct.unpack(">II", head[16:24])
-
-
-def valid_png(path):
-    if not os.path.isfile(path):
-        return False, "missing"
-    size = os.path.getsize(path)
-    dims = png_size(path)
-    if dims is None:
-        return False, "not a PNG"
-    if size < MIN_PNG_BYTES:
-        return False, f"only {size} bytes"
-    if dims[0] < 200 or dims[1] < 200:
-        return False, f"only {dims[0]}x{dims[1]} pixels"
-    import matplotlib.image as mpimg
-    pixels = mpimg.imread(path)
-    if float(np.std(pixels[..., :3])) < 0.01:
-        return False, "blank image"
-    return True, ""
+def chart_problem(path):
+    """Why path is not a valid, non-blank chart ("" if it is): a PNG of at least 5000 bytes and
+    200 x 200 pixels whose pixels are not all alike."""
+    return png_file_problem(path, min_width=200, min_height=200, non_blank=True)
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--carecast", default=None)
-    parser.add_argument("--source", default=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-    parser.add_argument("--workdir", default=None)
-    args, _unknown = parser.parse_known_args()
-
+    args = parse_args("test_analysis_plots")
     scripts = os.path.join(args.source, "scripts")
     compare = os.path.join(scripts, "plot_compare.py")
     tornado = os.path.join(scripts, "plot_tornado.py")
-    workdir = os.path.abspath(args.workdir or os.path.join(os.getcwd(), "py_test_analysis_plots"))
-    shutil.rmtree(workdir, ignore_errors=True)
-    os.makedirs(workdir)
-    env = dict(os.environ, MPLBACKEND="Agg", MPLCONFIGDIR=os.path.join(workdir, "mplconfig"))
+    workdir = fresh_workdir(args.workdir)
+    env = plot_env(workdir)
 
     good = os.path.join(workdir, "good.h5")
     write_result(good)
@@ -203,7 +145,7 @@ def main():
     write_result(no_vs, with_vs=False, with_attribution=False)
     few = os.path.join(workdir, "few_parameters.h5")
     write_result(few, parameters=PARAMETERS[:3])
-    c = Checks()
+    c = Checks("test_analysis_plots")
 
     # The reading module sees the layout.
     sys.path.insert(0, scripts)
@@ -235,79 +177,78 @@ def main():
 
     # 1. plot_compare defaults: one PNG per default variable.
     out = os.path.join(workdir, "compare_default")
-    rc, so, se = run_script(compare, [good, "-o", out], env)
+    rc, so, se = run_python(compare, [good, "-o", out], env)
     c.check("plot_compare default run exits 0", rc == 0, f"rc={rc} stderr={se.strip()}")
     pngs = [os.path.join(out, f"compare_{v}.png") for v in COMPARE_DEFAULT]
-    bad = [f"{p} ({why})" for p in pngs for ok, why in [valid_png(p)] if not ok]
+    bad = [f"{p} ({why})" for p in pngs for why in [chart_problem(p)] if why]
     c.check("plot_compare writes a valid, non-blank PNG per default variable", not bad, "; ".join(bad))
     c.check("plot_compare prints the paths written", all(p in so for p in pngs), so.strip())
 
     # 2. Chosen variable, scenario and region.
     out = os.path.join(workdir, "compare_chosen")
-    rc, so, se = run_script(compare, [good, "--variable", "care_wage", "--scenario", "coop_shift",
+    rc, so, se = run_python(compare, [good, "--variable", "care_wage", "--scenario", "coop_shift",
                                       "--region", "Southport", "-o", out], env)
     files = sorted(os.listdir(out)) if os.path.isdir(out) else []
     c.check("plot_compare with a chosen variable/scenario/region writes exactly that PNG",
-            rc == 0 and files == ["compare_care_wage.png"] and valid_png(os.path.join(out, files[0]))[0],
+            rc == 0 and files == ["compare_care_wage.png"] and not chart_problem(os.path.join(out, files[0])),
             f"rc={rc} files={files} stderr={se.strip()}")
 
     # 3. Error cases of plot_compare.
-    rc, so, se = run_script(compare, [no_vs, "-o", os.path.join(workdir, "bad1")], env)
+    rc, so, se = run_python(compare, [no_vs, "-o", os.path.join(workdir, "bad1")], env)
     c.check("plot_compare on a file without vs_ groups exits 2 naming them",
             rc == 2 and f"vs_{BASE}" in se and "no " in se, f"rc={rc} stderr={se.strip()}")
-    rc, so, se = run_script(compare, [good, "--variable", "no_such_variable", "-o", os.path.join(workdir, "bad2")], env)
+    rc, so, se = run_python(compare, [good, "--variable", "no_such_variable", "-o", os.path.join(workdir, "bad2")], env)
     c.check("plot_compare: unknown variable exits 2 naming it and the available ones",
             rc == 2 and "no_such_variable" in se and "unmet_hours" in se, f"rc={rc} stderr={se.strip()}")
-    rc, so, se = run_script(compare, [good, "--scenario", "nowhere_plan", "-o", os.path.join(workdir, "bad3")], env)
+    rc, so, se = run_python(compare, [good, "--scenario", "nowhere_plan", "-o", os.path.join(workdir, "bad3")], env)
     c.check("plot_compare: unknown scenario exits 2 naming it and the available ones",
             rc == 2 and "nowhere_plan" in se and "coop_shift" in se, f"rc={rc} stderr={se.strip()}")
-    rc, so, se = run_script(compare, [good, "--scenario", BASE, "-o", os.path.join(workdir, "bad4")], env)
+    rc, so, se = run_python(compare, [good, "--scenario", BASE, "-o", os.path.join(workdir, "bad4")], env)
     c.check("plot_compare: the base as a scenario exits 2 saying it is the base",
             rc == 2 and BASE in se and "base" in se, f"rc={rc} stderr={se.strip()}")
-    rc, so, se = run_script(compare, [good, "--region", "Atlantis", "-o", os.path.join(workdir, "bad5")], env)
+    rc, so, se = run_python(compare, [good, "--region", "Atlantis", "-o", os.path.join(workdir, "bad5")], env)
     c.check("plot_compare: unknown region exits 2 naming it", rc == 2 and "Atlantis" in se and "Northfield" in se,
             f"rc={rc} stderr={se.strip()}")
-    rc, so, se = run_script(compare, [os.path.join(workdir, "absent.h5"), "-o", os.path.join(workdir, "bad6")], env)
+    rc, so, se = run_python(compare, [os.path.join(workdir, "absent.h5"), "-o", os.path.join(workdir, "bad6")], env)
     c.check("plot_compare: a missing file exits 2 naming it", rc == 2 and "absent.h5" in se,
             f"rc={rc} stderr={se.strip()}")
     c.check("no output directory is made for a failed request", not os.path.exists(os.path.join(workdir, "bad2")))
 
     # 4. plot_tornado.
     out = os.path.join(workdir, "tornado")
-    rc, so, se = run_script(tornado, [good, "--variable", "unmet_hours", "--year", "1", "-o", out], env)
+    rc, so, se = run_python(tornado, [good, "--variable", "unmet_hours", "--year", "1", "-o", out], env)
     png = os.path.join(out, "tornado_unmet_hours_year1.png")
-    ok, why = valid_png(png)
-    c.check("plot_tornado exits 0 and writes a valid, non-blank PNG", rc == 0 and ok,
+    why = chart_problem(png)
+    c.check("plot_tornado exits 0 and writes a valid, non-blank PNG", rc == 0 and not why,
             f"rc={rc} {why} stderr={se.strip()}")
     c.check("plot_tornado prints the path written", png in so, so.strip())
     out_few = os.path.join(workdir, "tornado_few")
-    rc2, so2, se2 = run_script(tornado, [few, "--variable", "unmet_hours", "--year", "1", "--scenario", BASE,
+    rc2, so2, se2 = run_python(tornado, [few, "--variable", "unmet_hours", "--year", "1", "--scenario", BASE,
                                          "-o", out_few], env)
     few_png = os.path.join(out_few, "tornado_unmet_hours_year1.png")
-    sizes = (png_size(png) if os.path.isfile(png) else None, png_size(few_png) if os.path.isfile(few_png) else None)
+    sizes = (png_file_dimensions(png), png_file_dimensions(few_png))
     c.check("the tornado chart is taller with more parameters (one bar each)",
             rc2 == 0 and None not in sizes and sizes[0][1] > sizes[1][1], f"rc={rc2} sizes={sizes} {se2.strip()}")
 
-    rc, so, se = run_script(tornado, [good, "--variable", "unmet_hours", "--year", "2",
+    rc, so, se = run_python(tornado, [good, "--variable", "unmet_hours", "--year", "2",
                                       "-o", os.path.join(workdir, "bad7")], env)
     c.check("plot_tornado: a missing attribution group exits 2 saying to run carecast attribute",
             rc == 2 and "carecast attribute" in se and "--variable unmet_hours --year 2" in se,
             f"rc={rc} stderr={se.strip()}")
-    rc, so, se = run_script(tornado, [good, "--variable", "cost", "--year", "1", "--scenario", "coop_shift",
+    rc, so, se = run_python(tornado, [good, "--variable", "cost", "--year", "1", "--scenario", "coop_shift",
                                       "-o", os.path.join(workdir, "bad8")], env)
     c.check("plot_tornado: missing group in another scenario names --scenario",
             rc == 2 and "--scenario coop_shift" in se and "attribution" in se, f"rc={rc} stderr={se.strip()}")
-    rc, so, se = run_script(tornado, [good, "--variable", "unmet_hours", "--year", "1", "--scenario", "nowhere",
+    rc, so, se = run_python(tornado, [good, "--variable", "unmet_hours", "--year", "1", "--scenario", "nowhere",
                                       "-o", os.path.join(workdir, "bad9")], env)
     c.check("plot_tornado: unknown scenario exits 2 naming it", rc == 2 and "nowhere" in se and BASE in se,
             f"rc={rc} stderr={se.strip()}")
-    rc, so, se = run_script(tornado, [good, "--variable", "no_such_variable", "--year", "1",
+    rc, so, se = run_python(tornado, [good, "--variable", "no_such_variable", "--year", "1",
                                       "-o", os.path.join(workdir, "bad10")], env)
     c.check("plot_tornado: unknown variable exits 2 naming it", rc == 2 and "no_such_variable" in se,
             f"rc={rc} stderr={se.strip()}")
 
-    print(f"test_analysis_plots: {c.passed} passed, {c.failed} failed")
-    return 1 if c.failed else 0
+    return c.finish()
 
 
 if __name__ == "__main__":

@@ -11,29 +11,21 @@ Prints one line per check and finally "test_hdf5_layout: N passed, M failed"; ex
 check failed.
 """
 
-import argparse
+import os
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
 
 import h5py
 import numpy as np
 import xarray as xr
 
+from carecast_test_support import CheckFailed, Checks, parse_args, require
+
 SEED = 3
 TRAJECTORIES = 50
 # Relative slack for comparisons between summaries computed in floating point.
 TOLERANCE = 1e-9
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def require(condition, message):
-    if not condition:
-        raise CheckFailed(message)
 
 
 def text(value):
@@ -273,11 +265,12 @@ def check_quantiles_agree_with_mean_and_sd(r):
 
 
 def run_carecast(args):
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    path = args.workdir / "tiny.h5"
-    path.unlink(missing_ok=True)
-    command = [str(args.carecast), "run", str(args.source / "tests" / "data" / "tiny.toml"),
-               "-o", str(path), "-n", str(TRAJECTORIES), "--seed", str(SEED)]
+    os.makedirs(args.workdir, exist_ok=True)
+    path = os.path.join(args.workdir, "tiny.h5")
+    if os.path.exists(path):
+        os.remove(path)
+    command = [args.carecast, "run", os.path.join(args.source, "tests", "data", "tiny.toml"),
+               "-o", path, "-n", str(TRAJECTORIES), "--seed", str(SEED)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         raise CheckFailed(f"{' '.join(command)} exited with {done.returncode}:\n"
@@ -286,43 +279,22 @@ def run_carecast(args):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--carecast", type=Path, help="the carecast binary")
-    parser.add_argument("--source", type=Path, help="the repository root")
-    parser.add_argument("--workdir", type=Path, help="a directory for the result file")
-    parser.add_argument("--file", type=Path, help="check this file instead of running carecast")
-    args, _ = parser.parse_known_args()
-    if args.file is None and None in (args.carecast, args.source, args.workdir):
-        parser.error("need --file, or --carecast, --source and --workdir")
-
-    passed = failed = 0
-
-    def report(name, action):
-        nonlocal passed, failed
-        try:
-            action()
-        except Exception as error:  # a check that crashes has failed, whatever the reason
-            failed += 1
-            kind = "" if isinstance(error, CheckFailed) else f"{type(error).__name__}: "
-            print(f"FAILED  {name}: {kind}{error}")
-            return False
-        passed += 1
-        print(f"ok      {name}")
-        return True
+    args = parse_args("test_hdf5_layout", required=True, file_option=True, description=__doc__.splitlines()[0])
+    c = Checks("test_hdf5_layout")
 
     path = args.file
     if path is None:
         def produce():
             nonlocal path
             path = run_carecast(args)
-        report("carecast run tiny.toml", produce)
+        c.attempt("carecast run tiny.toml", produce)
 
     result = None
     if path is not None:
         def open_file():
             nonlocal result
             result = Result(path, ran_carecast=args.file is None)
-        report(f"open {path} with h5py", open_file)
+        c.attempt(f"open {path} with h5py", open_file)
 
     if result is not None:
         checks = [
@@ -344,11 +316,10 @@ def main():
         if "trajectory" in result.h5:
             checks.append(("saved trajectories", check_trajectories))
         for name, check in checks:
-            report(name, lambda check=check: check(result))
+            c.attempt(name, lambda check=check: check(result))
         result.h5.close()
 
-    print(f"test_hdf5_layout: {passed} passed, {failed} failed")
-    return 1 if failed or not passed else 0
+    return c.finish()
 
 
 if __name__ == "__main__":

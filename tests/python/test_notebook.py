@@ -19,55 +19,16 @@ per attribution group), and the run's path is printed.
 Prints "test_notebook: P passed, F failed"; exits 1 on failure.
 """
 
-import argparse
 import base64
 import os
 import shutil
 import subprocess
 import sys
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+from carecast_test_support import MIN_PNG_BYTES, Checks, fresh_workdir, parse_args, plot_env, png_problem, result_file
+
 FAN_CHARTS = 5
 COMPARE_CHARTS = 7
-
-
-class Checks:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, name, ok, detail=""):
-        if ok:
-            self.passed += 1
-            print(f"PASS {name}")
-        else:
-            self.failed += 1
-            print(f"FAIL {name}{': ' + detail if detail else ''}")
-        return ok
-
-
-def make_result(carecast, source, workdir, c):
-    """Runs carecast on tiny.toml with saved trajectories and adds an attribution group."""
-    with open(os.path.join(source, "tests", "data", "tiny.toml"), encoding="utf-8") as fh:
-        text = fh.read()
-    config = os.path.join(workdir, "tiny.toml")
-    replaced = text.replace("save_trajectories = 0", "save_trajectories = 200")
-    if not c.check("tiny.toml has save_trajectories = 0 to replace", replaced != text):
-        return None
-    with open(config, "w", encoding="utf-8") as fh:
-        fh.write(replaced)
-    result = os.path.join(workdir, "run.h5")
-    run = subprocess.run([carecast, "run", config, "-n", "200", "--seed", "3", "-q", "-o", result],
-                         capture_output=True, text=True, timeout=600)
-    if not c.check("carecast run exits 0 and writes the file", run.returncode == 0 and os.path.isfile(result),
-                   f"rc={run.returncode} {run.stderr.strip()}"):
-        return None
-    attribute = subprocess.run([carecast, "attribute", result, "--variable", "unmet_hours", "--year", "1"],
-                               capture_output=True, text=True, timeout=600)
-    if not c.check("carecast attribute --variable unmet_hours --year 1 exits 0", attribute.returncode == 0,
-                   f"rc={attribute.returncode} {attribute.stderr.strip()}"):
-        return None
-    return result
 
 
 def nbconvert_command():
@@ -87,28 +48,16 @@ def images(cell):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--carecast", default="carecast")
-    parser.add_argument("--source", default=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-    parser.add_argument("--workdir", default=None)
-    parser.add_argument("--file", default=None, help="use this result file instead of running carecast")
-    args, _unknown = parser.parse_known_args()
-
-    args.source = os.path.abspath(args.source)
-    if os.sep in args.carecast:
-        args.carecast = os.path.abspath(args.carecast)
-    workdir = os.path.abspath(args.workdir or os.path.join(os.getcwd(), "py_test_notebook"))
-    shutil.rmtree(workdir, ignore_errors=True)
-    os.makedirs(workdir)
+    args = parse_args("test_notebook", file_option=True)
+    workdir = fresh_workdir(args.workdir)
     notebook = os.path.join(args.source, "scripts", "notebooks", "west_midlands.ipynb")
-    c = Checks()
+    c = Checks("test_notebook")
 
     try:
         import nbformat
     except ImportError:
         c.check("nbformat is installed (scripts/setup installs python3-nbformat)", False)
-        print(f"test_notebook: {c.passed} passed, {c.failed} failed")
-        return 1
+        return c.finish()
 
     committed = nbformat.read(notebook, as_version=4)
     try:
@@ -121,14 +70,9 @@ def main():
     c.check("the committed notebook has its outputs cleared",
             all(not cell.get("outputs") and cell.get("execution_count") is None for cell in code_cells))
 
-    if args.file:
-        result = os.path.abspath(args.file)
-        c.check("--file exists", os.path.isfile(result), result)
-    else:
-        result = make_result(args.carecast, args.source, workdir, c)
-    if result is None or not os.path.isfile(result):
-        print(f"test_notebook: {c.passed} passed, {c.failed + 1} failed")
-        return 1
+    result = result_file(args, c)
+    if result is None:
+        return c.abort()
 
     sys.path.insert(0, os.path.join(args.source, "scripts"))
     import carecast_results as cr
@@ -139,10 +83,9 @@ def main():
     c.check("the result file has an attribution group", attributions > 0)
 
     executed = os.path.join(workdir, "executed.ipynb")
-    env = dict(os.environ, CARECAST_RESULT=result, MPLBACKEND="Agg",
-               MPLCONFIGDIR=os.path.join(workdir, "mplconfig"), PYDEVD_DISABLE_FILE_VALIDATION="1",
-               JUPYTER_RUNTIME_DIR=os.path.join(workdir, "jupyter_runtime"),
-               IPYTHONDIR=os.path.join(workdir, "ipython"))
+    env = plot_env(workdir, CARECAST_RESULT=result, PYDEVD_DISABLE_FILE_VALIDATION="1",
+                   JUPYTER_RUNTIME_DIR=os.path.join(workdir, "jupyter_runtime"),
+                   IPYTHONDIR=os.path.join(workdir, "ipython"))
     proc = subprocess.run(nbconvert_command() + ["--to", "notebook", "--execute", "--ExecutePreprocessor.timeout=300",
                                                  "--output", executed, notebook],
                           capture_output=True, text=True, env=env, timeout=900, cwd=workdir)
@@ -150,8 +93,7 @@ def main():
             f"rc={proc.returncode} {proc.stderr.strip()[-3000:]}")
     if not os.path.isfile(executed):
         c.check("nbconvert wrote the executed notebook", False, executed)
-        print(f"test_notebook: {c.passed} passed, {c.failed} failed")
-        return 1
+        return c.finish()
 
     nb = nbformat.read(executed, as_version=4)
     cells = [cell for cell in nb.cells if cell.cell_type == "code"]
@@ -178,12 +120,13 @@ def main():
                                     COMPARE_CHARTS if compared else 0),
                                    ("tornado charts", "plot_tornado.tornado_figure", attributions)):
         pngs = section(marker)
-        ok = pngs is not None and len(pngs) == expected and all(p[:8] == PNG_MAGIC and len(p) > 5000 for p in pngs)
+        # Each image: the PNG magic number and more than 5000 bytes.
+        ok = pngs is not None and len(pngs) == expected and \
+            not any(png_problem(p, min_bytes=MIN_PNG_BYTES + 1) for p in pngs)
         c.check(f"the {name} cell displays {expected} PNG image(s)", ok,
                 "no such cell" if pngs is None else f"{len(pngs)} images, sizes {[len(p) for p in pngs]}")
 
-    print(f"test_notebook: {c.passed} passed, {c.failed} failed")
-    return 1 if c.failed else 0
+    return c.finish()
 
 
 if __name__ == "__main__":

@@ -16,11 +16,9 @@ Takes about 2 s on a quiet machine (carecast 0.5 s, the peer 0.7 s for 2000 x 3 
 months), well inside the 60 s budget, so N stays at 2000.
 """
 
-import argparse
 import csv
 import math
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -28,6 +26,8 @@ from statistics import NormalDist
 
 import h5py
 import numpy as np
+
+from carecast_test_support import Checks, fresh_workdir, parse_args
 
 N = 2000
 ENGINE_SEED = 5
@@ -38,20 +38,6 @@ FAMILY_ALPHA = 1e-3
 REL_TOL, ABS_TOL = 1e-9, 1e-6
 
 
-class Checks:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, condition, what):
-        if condition:
-            self.passed += 1
-        else:
-            self.failed += 1
-            print(f"FAIL: {what}", file=sys.stderr)
-        return condition
-
-
 def close(got, ref, rel=REL_TOL, abs_tol=ABS_TOL):
     return abs(got - ref) <= max(rel * abs(ref), abs_tol)
 
@@ -59,7 +45,7 @@ def close(got, ref, rel=REL_TOL, abs_tol=ABS_TOL):
 def run(cmd, c, what):
     start = time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True)
-    c.check(r.returncode == 0, f"{what} exits 0 (rc {r.returncode}): {r.stderr.strip()}")
+    c.check(f"{what} exits 0", r.returncode == 0, f"rc {r.returncode}: {r.stderr.strip()}")
     print(f"{what}: {time.perf_counter() - start:.2f} s", file=sys.stderr)
     return r
 
@@ -82,7 +68,7 @@ def golden_check(peer, source, workdir, c):
     if r.returncode != 0:
         return
     res = np.load(out)
-    c.check(int(res["trajectories"]) == 1, "expected mode runs one trajectory")
+    c.check("expected mode runs one trajectory", int(res["trajectories"]) == 1)
     scen = {s: i for i, s in enumerate(res["scenarios"].tolist())}
     var = {v: i for i, v in enumerate(res["variables"].tolist())}
     month = {m: i for i, m in enumerate(res["months"].tolist())}
@@ -91,9 +77,9 @@ def golden_check(peer, source, workdir, c):
     with open(expected, newline="") as f:   # CRLF line endings: csv handles them
         rows = list(csv.DictReader(f))
     columns = [k for k in rows[0] if k not in ("scenario", "month", "region")]
-    c.check(sorted(columns) == sorted(var), f"the CSV has the 17 variables: {columns}")
-    c.check(len(rows) == len(scen) * len(month) * len(reg),
-            f"one CSV row per scenario, month and region ({len(rows)} rows)")
+    c.check("the CSV has the 17 variables", sorted(columns) == sorted(var), str(columns))
+    c.check(f"one CSV row per scenario, month and region ({len(rows)} rows)",
+            len(rows) == len(scen) * len(month) * len(reg))
     bad = 0
     for row in rows:
         for v in columns:
@@ -111,7 +97,8 @@ def golden_check(peer, source, workdir, c):
                     print(f"FAIL: golden {row['scenario']} {row['month']} {row['region']} {v}: "
                           f"peer {got!r} vs {ref!r}", file=sys.stderr)
     n = len(rows) * len(columns)
-    c.check(bad == 0, f"golden: {bad} of {n} values differ by more than 1e-9 relative")
+    c.check(f"golden: every one of the {n} values agrees to 1e-9 relative", bad == 0,
+            f"{bad} of {n} values differ by more than 1e-9 relative")
     print(f"golden: {n - bad} of {n} values agree", file=sys.stderr)
 
 
@@ -128,17 +115,17 @@ def z_tests(carecast, peer, source, workdir, c):
     p = np.load(peer_out)
     p_scen = p["scenarios"].tolist()
     p_var = {v: i for i, v in enumerate(p["variables"].tolist())}
-    c.check(p["regions"].tolist()[-1] == "Total", "the peer's last region is Total")
+    c.check("the peer's last region is Total", p["regions"].tolist()[-1] == "Total")
     n2 = int(p["trajectories"])
     with h5py.File(engine_out, "r") as f:
         n1 = int(f.attrs["trajectories"])
         regions = [x.decode() if isinstance(x, bytes) else str(x) for x in f["region"][:]]
-        c.check(regions[-1] == "Total", f"the engine's last region is Total: {regions}")
+        c.check("the engine's last region is Total", regions[-1] == "Total", str(regions))
         e_scen = sorted(f["scenarios"].keys())
-        c.check(sorted(p_scen) == e_scen, f"same scenarios: engine {e_scen}, peer {p_scen}")
+        c.check(f"same scenarios: engine {e_scen}, peer {p_scen}", sorted(p_scen) == e_scen)
         scenarios = [s for s in p_scen if s in e_scen]
         months = [m for m in MONTHS if m < f["time"].shape[0]]
-        c.check(months == MONTHS, f"tiny.toml has the months {MONTHS}")
+        c.check(f"tiny.toml has the months {MONTHS}", months == MONTHS)
         K = len(scenarios) * len(VARIABLES) * len(months)
         threshold = NormalDist().inv_cdf(1.0 - FAMILY_ALPHA / 2.0 / K)
         print(f"z-tests: K = {K} comparisons, Bonferroni threshold |z| < {threshold:.3f} "
@@ -156,30 +143,23 @@ def z_tests(carecast, peer, source, workdir, c):
                            f"{m2:.6g} (sd {s2:.4g})"
                     # Neither run varies (sd 0 up to rounding): the means must agree exactly.
                     if max(s1, s2) <= 1e-12 * max(1.0, abs(m1), abs(m2)):
-                        c.check(close(m2, m1, REL_TOL, 0.0), f"{what}: deterministic cell differs")
+                        c.check(what, close(m2, m1, REL_TOL, 0.0), "deterministic cell differs")
                         continue
                     z = (m1 - m2) / math.sqrt(s1 * s1 / n1 + s2 * s2 / n2)
                     if abs(z) > worst[0]:
                         worst = (abs(z), what)
-                    c.check(abs(z) < threshold, f"{what}: |z| = {abs(z):.3f} >= {threshold:.3f}")
+                    c.check(what, abs(z) < threshold, f"|z| = {abs(z):.3f} >= {threshold:.3f}")
         print(f"z-tests: max |z| = {worst[0]:.3f} ({worst[1]})", file=sys.stderr)
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--carecast", required=True)
-    parser.add_argument("--source", required=True)
-    parser.add_argument("--workdir", required=True)
-    args, _ = parser.parse_known_args()
-    source = os.path.abspath(args.source)
-    shutil.rmtree(args.workdir, ignore_errors=True)
-    os.makedirs(args.workdir)
-    peer = os.path.join(source, "scripts", "numpy_baseline.py")
-    c = Checks()
-    golden_check(peer, source, args.workdir, c)
-    z_tests(args.carecast, peer, source, args.workdir, c)
-    print(f"test_numpy_peer: {c.passed} passed, {c.failed} failed")
-    return 1 if c.failed else 0
+    args = parse_args("test_numpy_peer", required=True)
+    fresh_workdir(args.workdir)
+    peer = os.path.join(args.source, "scripts", "numpy_baseline.py")
+    c = Checks("test_numpy_peer")
+    golden_check(peer, args.source, args.workdir, c)
+    z_tests(args.carecast, peer, args.source, args.workdir, c)
+    return c.finish()
 
 
 if __name__ == "__main__":

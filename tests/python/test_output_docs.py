@@ -9,51 +9,33 @@ real_living_wage exists in tiny.toml too) and `carecast attribute` for year 1, t
 run without error and print something.
 """
 
-import argparse
 import os
 import re
-import shutil
 import subprocess
 import sys
 
+from carecast_test_support import Checks, fresh_workdir, make_result, parse_args
+
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--carecast", required=True)
-    parser.add_argument("--source", required=True)
-    parser.add_argument("--workdir", required=True)
-    args, _ = parser.parse_known_args()
-    shutil.rmtree(args.workdir, ignore_errors=True)
-    os.makedirs(args.workdir)
-
-    with open(os.path.join(args.source, "tests", "data", "tiny.toml")) as fh:
-        config = fh.read().replace("save_trajectories = 0", "save_trajectories = 100")
-    config_path = os.path.join(args.workdir, "tiny_saved.toml")
-    with open(config_path, "w") as fh:
-        fh.write(config)
-    result = os.path.join(args.workdir, "run.h5")
-    subprocess.run([args.carecast, "run", config_path, "-n", "100", "-q", "-o", result], check=True)
-    subprocess.run([args.carecast, "attribute", result, "--variable", "unmet_hours", "--year", "1",
-                    "--bootstrap", "20"], check=True, capture_output=True)
+    args = parse_args("test_output_docs", required=True)
+    fresh_workdir(args.workdir)
+    # The steps of the pipeline are not counted as checks here: a failed one raises.
+    result = make_result(args.carecast, args.source, args.workdir, trajectories=100, seed=None, bootstrap=20)
 
     with open(os.path.join(args.source, "docs", "output.md")) as fh:
         blocks = re.findall(r"```python\n(.*?)```", fh.read(), re.S)
-    passed = failed = 0
-    if len(blocks) < 2:
-        print("FAIL: docs/output.md should have an h5py and an xarray example", file=sys.stderr)
-        failed += 1
+    c = Checks("test_output_docs")
+    if len(blocks) < 2:  # counted only when it fails
+        c.check("docs/output.md should have an h5py and an xarray example", False)
     for i, code in enumerate(blocks):
         code = code.replace("out/wm_baseline.h5", result)
         lines = [l for l in code.splitlines() if l.strip()]
         run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-        ok = run.returncode == 0 and run.stdout.strip() != "" and len(lines) <= 12
-        if ok:
-            passed += 1
-        else:
-            failed += 1
-            print(f"FAIL: example {i + 1} ({len(lines)} lines):\n{code}\n{run.stderr}", file=sys.stderr)
-    print(f"test_output_docs: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+        c.check(f"example {i + 1} ({len(lines)} lines)",
+                run.returncode == 0 and run.stdout.strip() != "" and len(lines) <= 12,
+                f"\n{code}\n{run.stderr}")
+    return c.finish()
 
 
 if __name__ == "__main__":

@@ -33,17 +33,16 @@ What is checked:
 Prints "test_report: P passed, F failed"; exits 1 on failure.
 """
 
-import argparse
 import base64
 import json
 import os
 import re
 import shutil
-import struct
 import subprocess
 import sys
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+from carecast_test_support import Checks, fresh_workdir, parse_args, plot_env, png_problem, result_file
+
 FAN_CHARTS = 5
 COMPARE_CHARTS = 7
 CHROMIUM_NAMES = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
@@ -71,52 +70,6 @@ document.getElementById("report").addEventListener("load", function () {
 """
 
 
-class Checks:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, name, ok, detail=""):
-        if ok:
-            self.passed += 1
-            print(f"PASS {name}")
-        else:
-            self.failed += 1
-            print(f"FAIL {name}{': ' + detail if detail else ''}")
-        return ok
-
-
-def make_result(carecast, source, workdir, c):
-    """Runs carecast on tiny.toml with saved trajectories and adds an attribution group."""
-    with open(os.path.join(source, "tests", "data", "tiny.toml"), encoding="utf-8") as fh:
-        text = fh.read()
-    config = os.path.join(workdir, "tiny.toml")
-    replaced = text.replace("save_trajectories = 0", "save_trajectories = 200")
-    if not c.check("tiny.toml has save_trajectories = 0 to replace", replaced != text):
-        return None
-    with open(config, "w", encoding="utf-8") as fh:
-        fh.write(replaced)
-    result = os.path.join(workdir, "run.h5")
-    run = subprocess.run([carecast, "run", config, "-n", "200", "--seed", "3", "-q", "-o", result],
-                         capture_output=True, text=True, timeout=600)
-    if not c.check("carecast run exits 0 and writes the file", run.returncode == 0 and os.path.isfile(result),
-                   f"rc={run.returncode} {run.stderr.strip()}"):
-        return None
-    attribute = subprocess.run([carecast, "attribute", result, "--variable", "unmet_hours", "--year", "1"],
-                               capture_output=True, text=True, timeout=600)
-    if not c.check("carecast attribute --variable unmet_hours --year 1 exits 0", attribute.returncode == 0,
-                   f"rc={attribute.returncode} {attribute.stderr.strip()}"):
-        return None
-    return result
-
-
-def png_dimensions(data):
-    """(width, height) from a PNG's IHDR chunk, or None if the bytes are not a PNG."""
-    if len(data) < 24 or data[:8] != PNG_MAGIC or data[12:16] != b"IHDR":
-        return None
-    return struct.unpack(">II", data[16:24])
-
-
 def chromium(binary, workdir, extra, url, timeout=180):
     args = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars",
             "--disable-extensions", f"--user-data-dir={os.path.join(workdir, 'chromium-profile')}",
@@ -126,33 +79,13 @@ def chromium(binary, workdir, extra, url, timeout=180):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--carecast", default="carecast")
-    parser.add_argument("--source", default=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-    parser.add_argument("--workdir", default=None)
-    parser.add_argument("--file", default=None, help="use this result file instead of running carecast")
-    args, _unknown = parser.parse_known_args()
-    args.source = os.path.abspath(args.source)
-    if os.sep in args.carecast:
-        args.carecast = os.path.abspath(args.carecast)
+    args = parse_args("test_report", file_option=True)
+    workdir = fresh_workdir(args.workdir)
+    c = Checks("test_report")
 
-    workdir = os.path.abspath(args.workdir or os.path.join(os.getcwd(), "py_test_report"))
-    shutil.rmtree(workdir, ignore_errors=True)
-    os.makedirs(workdir)
-    c = Checks()
-
-    def finish():
-        print(f"test_report: {c.passed} passed, {c.failed} failed")
-        return 1 if c.failed else 0
-
-    if args.file:
-        result = os.path.abspath(args.file)
-        c.check("--file exists", os.path.isfile(result), result)
-    else:
-        result = make_result(args.carecast, args.source, workdir, c)
-    if result is None or not os.path.isfile(result):
-        c.failed += 0 if c.failed else 1
-        return finish()
+    result = result_file(args, c)
+    if result is None:
+        return c.abort()
 
     sys.path.insert(0, os.path.join(args.source, "scripts"))
     import carecast_results as cr
@@ -166,13 +99,13 @@ def main():
 
     # 4. The report.
     report = os.path.join(workdir, "report.html")
-    env = dict(os.environ, MPLBACKEND="Agg", MPLCONFIGDIR=os.path.join(workdir, "mplconfig"))
+    env = plot_env(workdir)
     proc = subprocess.run([sys.executable, os.path.join(args.source, "scripts", "report.py"), result, "-o", report],
                           capture_output=True, text=True, env=env, timeout=600)
     c.check("report.py exits 0", proc.returncode == 0, f"rc={proc.returncode} {proc.stderr.strip()[-2000:]}")
     c.check("report.py prints the path it wrote", report in proc.stdout, proc.stdout.strip())
     if not c.check("the report exists", os.path.isfile(report)):
-        return finish()
+        return c.finish()
     with open(report, encoding="utf-8") as fh:
         page = fh.read()
 
@@ -223,15 +156,15 @@ def main():
         except ValueError as e:
             bad.append(f"{i}: {e}")
             continue
-        dims = png_dimensions(data)
-        if dims is None or dims[0] < 300 or dims[1] < 200 or len(data) < 5000:
-            bad.append(f"{i}: dims={dims} bytes={len(data)}")
+        why = png_problem(data, min_width=300, min_height=200)  # and at least 5000 bytes
+        if why:
+            bad.append(f"{i}: {why}")
     c.check("every image is a base64 PNG with IHDR width and height > 0 and plausible size", not bad, "; ".join(bad))
 
     # Headless Chromium.
     binary = next((shutil.which(n) for n in CHROMIUM_NAMES if shutil.which(n)), None)
     if not c.check("chromium is installed (scripts/setup installs it)", binary is not None):
-        return finish()
+        return c.finish()
     url = "file://" + report
 
     # a) The DOM, and the console while loading.
@@ -280,7 +213,7 @@ def main():
         c.check("the screenshot is not blank", float(np.std(pixels)) > 0.05 and non_white > 0.05,
                 f"std={np.std(pixels):.3f} non-white share={non_white:.3f}")
 
-    return finish()
+    return c.finish()
 
 
 if __name__ == "__main__":
