@@ -270,22 +270,40 @@ double stirling_tail(std::int64_t k) {
   return (1.0 / 12 - z * (1.0 / 360 - z * (1.0 / 1260 - z * (1.0 / 1680 - z / 1188)))) / x;
 }
 
-// (1 - p)^n. Small n (most inversion cases with large p) by repeated squaring, which is several
-// times cheaper than exp and log1p and as accurate (at most 2 log2(n) roundings).
-double power_of_complement(double p, std::int64_t n) {
-  if (n >= 64) return std::exp(static_cast<double>(n) * std::log1p(-p));
-  double base = 1 - p;
+// The p-dependent constants; `function` names the caller in the error message.
+BinomialProbability make_probability(const char* function, double p) {
+  require(p >= 0 && p <= 1, function, "p must be in [0, 1]", p);
+  BinomialProbability probability;
+  probability.p = p;
+  if (p == 0 || p == 1) return probability;  // constant variates use nothing else
+  probability.mirrored = p > 0.5;
+  probability.p_small = probability.mirrored ? 1 - p : p;  // exact for p > 1/2
+  probability.q = probability.mirrored ? p : 1 - p;
+  probability.r = probability.p_small / probability.q;
+  probability.log_q = std::log1p(-probability.p_small);
+  probability.q_powers[0] = probability.q;
+  for (std::size_t i = 1; i < probability.q_powers.size(); ++i) {
+    probability.q_powers[i] = probability.q_powers[i - 1] * probability.q_powers[i - 1];
+  }
+  return probability;
+}
+
+// (1 - p')^n. n < 64 (most inversion cases with large p) by repeated squaring, which is several
+// times cheaper than exp and as accurate (at most 2 log2(n) roundings); the squares q^(2^i) come
+// precomputed, so only the multiplications by those of n's set bits are left, in the order the
+// squaring loop does them.
+double power_of_complement(const BinomialProbability& probability, std::int64_t n) {
+  if (n >= 64) return std::exp(static_cast<double>(n) * probability.log_q);
   double result = 1;
-  for (; n > 0; n >>= 1) {
-    if (n & 1) result *= base;
-    base *= base;
+  for (std::size_t i = 0; n > 0; n >>= 1, ++i) {
+    if (n & 1) result *= probability.q_powers[i];
   }
   return result;
 }
 
-void init_inversion(BinomialSetup& setup, double p) {
+void init_inversion(BinomialSetup& setup, const BinomialProbability& probability) {
   setup.method = BinomialSetup::Method::kInversion;
-  setup.pmf0 = power_of_complement(p, setup.n);
+  setup.pmf0 = power_of_complement(probability, setup.n);
   setup.cap = std::min(setup.n, kInversionCap);
 }
 
@@ -301,31 +319,28 @@ void init_btrs(BinomialSetup& setup, double p, double q) {
   setup.v_r = 0.92 - 4.2 / setup.b;
   setup.u_rv_r = 0.86 * setup.v_r;
   setup.m = std::floor((n + 1) * p);
-  const auto m = static_cast<std::int64_t>(setup.m);
-  setup.fc_mode = stirling_tail(m) + stirling_tail(setup.n - m);
 }
 
-BinomialSetup make_setup(const char* function, std::int64_t n, double p) {
+BinomialSetup make_setup(const char* function, std::int64_t n,
+                         const BinomialProbability& probability) {
   // One unsigned comparison rejects negative n too.
   require(static_cast<std::uint64_t>(n) <= static_cast<std::uint64_t>(kMaxBinomialN), function,
           "n must be in [0, 2^53]", n);
-  require(p >= 0 && p <= 1, function, "p must be in [0, 1]", p);
   BinomialSetup setup;
   setup.n = n;
+  const double p = probability.p;
   if (n == 0 || p == 0 || p == 1) {
     setup.constant = p == 1 ? n : 0;
     return setup;
   }
-  setup.mirrored = p > 0.5;
-  const double p_small = setup.mirrored ? 1 - p : p;  // exact for p > 1/2
-  const double q = setup.mirrored ? p : 1 - p;
+  setup.mirrored = probability.mirrored;
   setup.nd = static_cast<double>(n);
-  setup.r = p_small / q;
+  setup.r = probability.r;
   setup.nr = (setup.nd + 1) * setup.r;
-  if (setup.nd * p_small < kBtrsThreshold) {
-    init_inversion(setup, p_small);
+  if (setup.nd * probability.p_small < kBtrsThreshold) {
+    init_inversion(setup, probability);
   } else {
-    init_btrs(setup, p_small, q);
+    init_btrs(setup, probability.p_small, probability.q);
   }
   return setup;
 }
@@ -365,12 +380,13 @@ bool btrs_accepts(const BinomialSetup& setup, double v, std::int64_t k) {
   // large logarithms (which would lose ~1e-4 at n = 1e12):
   //   (n - m + 1/2) log1p(d / (n - k + 1)) - (m + 1/2) log1p(d / (m + 1))
   //   + d log((n - k + 1) r / (k + 1)) + fc(m) + fc(n - m) - fc(k) - fc(n - k).
+  const double fc_mode = stirling_tail(m) + stirling_tail(setup.n - m);
   const double kd = static_cast<double>(k);
   const double dd = static_cast<double>(d);
   const double nk = setup.nd - kd + 1;
   const double log_ratio = (setup.nd - setup.m + 0.5) * std::log1p(dd / nk) -
                            (setup.m + 0.5) * std::log1p(dd / (setup.m + 1)) +
-                           dd * std::log(nk * setup.r / (kd + 1)) + setup.fc_mode -
+                           dd * std::log(nk * setup.r / (kd + 1)) + fc_mode -
                            stirling_tail(k) - stirling_tail(setup.n - k);
   return std::log(v) <= log_ratio;
 }
@@ -484,8 +500,16 @@ double sample_beta(RandomStream& stream, double a, double b) {
 
 // ---- Binomial ----
 
+BinomialProbability make_binomial_probability(double p) {
+  return make_probability("make_binomial_probability", p);
+}
+
 BinomialSetup make_binomial_setup(std::int64_t n, double p) {
-  return make_setup("make_binomial_setup", n, p);
+  return make_setup("make_binomial_setup", n, make_probability("make_binomial_setup", p));
+}
+
+BinomialSetup make_binomial_setup(std::int64_t n, const BinomialProbability& probability) {
+  return make_setup("make_binomial_setup", n, probability);
 }
 
 std::int64_t sample_binomial(RandomStream& stream, const BinomialSetup& setup) {
@@ -496,8 +520,16 @@ std::int64_t sample_binomial(RandomStream& stream, const BinomialSetup& setup) {
   return setup.mirrored ? setup.n - x : x;
 }
 
+std::int64_t sample_binomial(RandomStream& stream, std::int64_t n,
+                             const BinomialProbability& probability) {
+  return sample_binomial(stream, make_setup("sample_binomial", n, probability));
+}
+
 std::int64_t sample_binomial(RandomStream& stream, std::int64_t n, double p) {
-  return sample_binomial(stream, make_setup("sample_binomial", n, p));
+  // n is checked first, as the setup would, so that the message names the first bad parameter.
+  require(static_cast<std::uint64_t>(n) <= static_cast<std::uint64_t>(kMaxBinomialN),
+          "sample_binomial", "n must be in [0, 2^53]", n);
+  return sample_binomial(stream, n, make_probability("sample_binomial", p));
 }
 
 }  // namespace carecast::engine

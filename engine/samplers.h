@@ -15,6 +15,7 @@
 //   "sample_binomial: p must be in [0, 1], but is 1.5".
 #pragma once
 
+#include <array>
 #include <cstdint>
 
 #include "engine/random_stream.h"
@@ -65,6 +66,23 @@ double sample_beta(RandomStream& stream, double a, double b);
 
 // ---- Binomial ----
 
+// The constants of binomial(n, p) that depend on p alone, shared by every draw with that p
+// whatever its n (care_wf draws each provider's leaving and fill probabilities in all regions).
+// make_binomial_probability() fills the fields; callers read only `p`.
+struct BinomialProbability {
+  double p = 0;           // as given
+  bool mirrored = false;  // p > 1/2: the sampler draws failures and returns n - x
+  double p_small = 0;     // p' = min(p, 1 - p)
+  double q = 0;           // 1 - p'
+  double r = 0;           // p' / (1 - p')
+  double log_q = 0;       // log1p(-p'): (1 - p')^n = exp(n log_q) for n >= 64
+  // q^(2^i) by repeated squaring: (1 - p')^n for n < 64 is the product of those of n's set bits.
+  std::array<double, 6> q_powers{};
+};
+
+// Precomputes the p-dependent constants; p in [0, 1].
+BinomialProbability make_binomial_probability(double p);
+
 // The constants of one binomial(n, p), for drawing many variates with the same parameters.
 // make_binomial_setup() fills the fields; callers treat them as opaque (only tests look inside).
 //
@@ -85,21 +103,29 @@ struct BinomialSetup {
   double nd = 0;              // n as a double
   double pmf0 = 0;            // kInversion: (1 - p')^n
   // kBtrs (Hörmann 1993, algorithm BTRS): the variate is floor((2a / us + b) u + c) for
-  // us = 1/2 - |u|, under a hat scaled by alpha.
+  // us = 1/2 - |u|, under a hat scaled by alpha. The Stirling corrections fc(m) + fc(n - m) of the
+  // mode are computed only when a draw needs them (|k - m| > 15, rare).
   double a = 0, b = 0, c = 0, alpha = 0;
   double v_r = 0;      // squeeze bound on V
   double u_rv_r = 0;   // 0.86 * v_r: below it one uniform decides acceptance
   double m = 0;        // mode, floor((n + 1) p')
-  double fc_mode = 0;  // Stirling corrections fc(m) + fc(n - m)
 };
 
 // Precomputes the constants of binomial(n, p); n in [0, 2^53], p in [0, 1].
 BinomialSetup make_binomial_setup(std::int64_t n, double p);
 
+// Same as make_binomial_setup(n, probability.p), from the shared p-dependent constants.
+BinomialSetup make_binomial_setup(std::int64_t n, const BinomialProbability& probability);
+
 // A binomial variate, exact (to double rounding) for every valid (n, p), always in [0, n].
 std::int64_t sample_binomial(RandomStream& stream, const BinomialSetup& setup);
 
-// Same as sample_binomial(stream, make_binomial_setup(n, p)).
+// Same as sample_binomial(stream, make_binomial_setup(n, probability)): the per-draw setup for
+// one n, the p-dependent part taken from `probability`.
+std::int64_t sample_binomial(RandomStream& stream, std::int64_t n,
+                             const BinomialProbability& probability);
+
+// Same as sample_binomial(stream, n, make_binomial_probability(p)), bit for bit.
 std::int64_t sample_binomial(RandomStream& stream, std::int64_t n, double p);
 
 }  // namespace carecast::engine

@@ -676,6 +676,28 @@ TEST(SampleBinomial, SetupGivesTheSameVariatesAsThePlainCall) {
   }
 }
 
+TEST(SampleBinomial, SharedProbabilityGivesTheSameVariatesAsThePlainCall) {
+  // One BinomialProbability serves every n; n from 0 through both sides of 64 (repeated squaring
+  // below, exp and log1p from there) and of n p' = 10 (inversion below, BTRS from there).
+  const std::int64_t ns[] = {0, 1, 2, 9, 20, 63, 64, 65, 119, 120, 1000, 100000, 10000000};
+  const double ps[] = {0.0, 0.001, 0.05, 1.0 / 12.0, 0.3, 0.5, 0.8, 0.999, 1.0};
+  for (const double p : ps) {
+    const BinomialProbability probability = make_binomial_probability(p);
+    ASSERT_EQ(probability.p, p);
+    for (const std::int64_t n : ns) {
+      for (std::uint32_t i = 0; i < 500; ++i) {
+        RandomStream plain = stream_at(kPropertySite, 12, i);
+        RandomStream shared = stream_at(kPropertySite, 12, i);
+        ASSERT_EQ(sample_binomial(plain, n, p), sample_binomial(shared, n, probability))
+            << "binomial(" << n << ", " << p << ") at trajectory " << i;
+        ASSERT_EQ(plain.blocks_used(), shared.blocks_used());
+      }
+    }
+  }
+  EXPECT_THROW(make_binomial_probability(-0.1), std::invalid_argument);
+  EXPECT_THROW(make_binomial_probability(kNaN), std::invalid_argument);
+}
+
 TEST(SampleBinomial, MirrorsAroundOneHalf) {
   // With p' = min(p, 1 - p), binomial(n, p) and n - binomial(n, 1 - p) use the same draws.
   for (const double p : {0.001, 0.2, 0.45}) {
