@@ -76,10 +76,11 @@ class CareWf::Draws {
     if (record_ != nullptr) record_->values.push_back(x);
     return x;
   }
-  // Binomial(n, p); n * p in expected mode, where n may be fractional.
-  double binomial(double n, double p, std::uint32_t site, int month) {
+  // Binomial(n, p); n * p in expected mode, where n may be fractional. p carries the sampler's
+  // constants that depend on p alone, made once for every draw that shares p.
+  double binomial(double n, const engine::BinomialProbability& p, std::uint32_t site, int month) {
     if (replay_ != nullptr) return replay_->values.at(cursor_++);
-    double x = n * p;
+    double x = n * p.p;
     if (!expected_) {
       auto stream = open(site, month);
       x = static_cast<double>(engine::sample_binomial(stream, static_cast<std::int64_t>(n), p));
@@ -114,8 +115,12 @@ struct CareWf::Scratch final : engine::SimulatorScratch {
   std::vector<double> budget0, stock0_new, stock0_settled;  // initial state
   std::vector<double> population, shock, budget, stock_new, stock_settled;
   std::vector<double> demand, wage, share, fee;
-  // Per provider, this month: monthly leaving probabilities, fill probability, hours per post.
-  std::vector<double> quit_new, quit_settled, fill, hours_per_post;
+  // Per provider, this month: monthly leaving probabilities and fill probability (shared by all
+  // regions), hours per post.
+  std::vector<engine::BinomialProbability> quit_new, quit_settled, fill;
+  std::vector<double> hours_per_post;
+  // Monthly probability of progressing from new to settled staff.
+  const engine::BinomialProbability progression = engine::make_binomial_probability(1.0 / 12.0);
 };
 
 // Wages, shares and fees of one month: MODEL.md steps 5 and 6, up to fee_avg.
@@ -393,10 +398,11 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
         }
         q[k] = 1.0 - std::pow(1.0 - tau, 1.0 / 12.0);
       }
-      s.quit_new[p] = q[0];
-      s.quit_settled[p] = q[1];
-      s.fill[p] = logistic(logit(c.fill_base[p]) + at(Param::gamma_w) * log_relative_wage +
-                           at(Param::gamma_u) * unemployment);
+      s.quit_new[p] = engine::make_binomial_probability(q[0]);
+      s.quit_settled[p] = engine::make_binomial_probability(q[1]);
+      s.fill[p] = engine::make_binomial_probability(
+          logistic(logit(c.fill_base[p]) + at(Param::gamma_w) * log_relative_wage +
+                   at(Param::gamma_u) * unemployment));
       s.hours_per_post[p] = c.contract_hours[p] * care_time * kWeeksPerMonth;
     }
 
@@ -419,7 +425,7 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
         const double left_settled =
             draws.binomial(settled, s.quit_settled[p], site + Flow::leavers_settled, t);
         const double promoted =
-            draws.binomial(fresh - left_new, 1.0 / 12.0, site + Flow::progression, t);
+            draws.binomial(fresh - left_new, s.progression, site + Flow::progression, t);
         const double vacant = std::max(
             0.0, draws.floor(posts - (fresh + settled - left_new - left_settled)));
         const double hired = draws.binomial(vacant, s.fill[p], site + Flow::hiring, t);
