@@ -4,16 +4,20 @@
 //   Binomial/<impl>/np=../p=..
 //                       one binomial sampler on a grid of n p in {0.5, 5, 50, 500} and
 //                       p in {0.002, 0.02, 1/12, 0.25, 0.5}, uniforms from one long stream;
-//                       impl = engine (setup on every draw, as care_wf calls it), engine_presetup
+//                       impl = engine (setup on every draw, from p), engine_presetup
 //                       (make_binomial_setup hoisted out of the loop) or baseline (the scalar
 //                       BTRS of bench/btrs_baseline.h, setup on every draw)
 //   BinomialMix/...     the binomial (n, p) mix of the default model (see default_binomial_mix),
 //                       `stream_per_draw` opening a fresh stream per draw exactly as care_wf
-//                       does, `shared_stream` drawing every uniform from one stream
+//                       does, `shared_stream` drawing every uniform from one stream; impl as
+//                       above, or engine_shared_probability: as care_wf calls it, with the
+//                       p-dependent constants (BinomialProbability) made once per month for each
+//                       distinct p and the rest of the setup on every draw
 //   Normal/...          the standard normal shocks (one uniform, inversion)
 //   ParameterDraws/...  the per-trajectory parameter draws of the default configuration
 //   TrajectoryDraws     every draw of one baseline trajectory, addressed as care_wf addresses
-//                       them, without the model's arithmetic: the measured sampling floor
+//                       them and with the binomial probabilities shared as care_wf shares them,
+//                       without the model's arithmetic: the measured sampling floor
 //
 // Throughput is items/s = draws/s (TrajectoryDraws: trajectory-months/s). Fixed seeds throughout.
 #include <benchmark/benchmark.h>
@@ -150,6 +154,36 @@ const std::vector<BinomialDraw>& mix() {
   return m;
 }
 
+// The distinct probabilities of the mix, as care_wf shares them (a provider's leaving and fill
+// probabilities are the same in every region, progression is 1/12 everywhere): values[slot[i]]
+// is the p of draw i.
+struct SharedProbabilities {
+  std::vector<double> values;
+  std::vector<std::size_t> slot;
+};
+
+const SharedProbabilities& shared_probabilities() {
+  static const SharedProbabilities shared = [] {
+    SharedProbabilities s;
+    for (const auto& d : mix()) {
+      const auto found = std::find(s.values.begin(), s.values.end(), d.p);
+      s.slot.push_back(static_cast<std::size_t>(found - s.values.begin()));
+      if (found == s.values.end()) s.values.push_back(d.p);
+    }
+    return s;
+  }();
+  return shared;
+}
+
+// What care_wf does once a month: the constants of each distinct probability.
+void make_probabilities(std::vector<engine::BinomialProbability>& table) {
+  const auto& values = shared_probabilities().values;
+  table.resize(values.size());
+  for (std::size_t k = 0; k < values.size(); ++k) {
+    table[k] = engine::make_binomial_probability(values[k]);
+  }
+}
+
 // Describes the mix in counters (shown once per benchmark).
 void describe_mix(benchmark::State& state) {
   double inversion = 0, np_sum = 0, np_min = 1e300, np_max = 0;
@@ -204,13 +238,14 @@ void PhiloxOpenStreamUniform(benchmark::State& state) {
 
 // ---- Binomial on a grid ----
 
-enum class Impl { engine, engine_presetup, baseline };
+enum class Impl { engine, engine_presetup, engine_shared_probability, baseline };
 
 void BinomialGrid(benchmark::State& state, Impl impl, double np, double p) {
   std::int64_t n = std::max<std::int64_t>(1, std::llround(np / p));
   RandomStream stream(StreamAddress{kSeed, 1, 2, 3});
   auto uniform = [&stream] { return stream.uniform(); };
   const BinomialSetup setup = engine::make_binomial_setup(n, p);
+  const engine::BinomialProbability probability = engine::make_binomial_probability(p);
   std::int64_t sum = 0;
   for (auto _ : state) {
     for (int i = 0; i < kInner; ++i) {
@@ -220,6 +255,9 @@ void BinomialGrid(benchmark::State& state, Impl impl, double np, double p) {
       switch (impl) {
         case Impl::engine: sum += engine::sample_binomial(stream, n, p); break;
         case Impl::engine_presetup: sum += engine::sample_binomial(stream, setup); break;
+        case Impl::engine_shared_probability:
+          sum += engine::sample_binomial(stream, n, probability);
+          break;
         case Impl::baseline: sum += btrs_binomial(uniform, n, p); break;
       }
     }
@@ -241,10 +279,13 @@ void BinomialMix(benchmark::State& state, Impl impl, bool stream_per_draw) {
   const auto& draws = mix();
   std::vector<BinomialSetup> setups;
   for (const auto& d : draws) setups.push_back(engine::make_binomial_setup(d.n, d.p));
+  const auto& slot = shared_probabilities().slot;
+  std::vector<engine::BinomialProbability> probabilities;
   RandomStream shared(StreamAddress{kSeed, 1, 2, 3});
   std::uint32_t trajectory = 0;
   std::int64_t sum = 0;
   for (auto _ : state) {
+    if (impl == Impl::engine_shared_probability) make_probabilities(probabilities);
     for (std::size_t i = 0; i < draws.size(); ++i) {
       RandomStream own(StreamAddress{kSeed, trajectory, kSiteFlow + static_cast<std::uint32_t>(i), 5});
       RandomStream& stream = stream_per_draw ? own : shared;
@@ -252,6 +293,9 @@ void BinomialMix(benchmark::State& state, Impl impl, bool stream_per_draw) {
       switch (impl) {
         case Impl::engine: sum += engine::sample_binomial(stream, draws[i].n, draws[i].p); break;
         case Impl::engine_presetup: sum += engine::sample_binomial(stream, setups[i]); break;
+        case Impl::engine_shared_probability:
+          sum += engine::sample_binomial(stream, draws[i].n, probabilities[slot[i]]);
+          break;
         case Impl::baseline: sum += btrs_binomial(uniform, draws[i].n, draws[i].p); break;
       }
     }
@@ -343,6 +387,8 @@ void TrajectoryDraws(benchmark::State& state) {
   const auto uncertain = uncertain_parameters();
   const auto R = static_cast<std::uint32_t>(d.config.R());
   const int months = d.settings.months;
+  const auto& slot = shared_probabilities().slot;
+  std::vector<engine::BinomialProbability> probabilities;
   std::uint32_t trajectory = 0;
   double sum = 0;
   for (auto _ : state) {
@@ -363,10 +409,12 @@ void TrajectoryDraws(benchmark::State& state) {
           sum += engine::sample_normal(stream, 0.0, 1.0);
         }
       }
+      make_probabilities(probabilities);  // as care_wf makes them each month
       for (std::size_t i = 0; i < draws.size(); ++i) {
         RandomStream stream(
             StreamAddress{kSeed, trajectory, kSiteFlow + static_cast<std::uint32_t>(i), month});
-        sum += static_cast<double>(engine::sample_binomial(stream, draws[i].n, draws[i].p));
+        sum += static_cast<double>(
+            engine::sample_binomial(stream, draws[i].n, probabilities[slot[i]]));
       }
     }
     ++trajectory;
@@ -394,7 +442,12 @@ void register_all() {
   const std::pair<const char*, Impl> impls[] = {
       {"engine", Impl::engine}, {"engine_presetup", Impl::engine_presetup},
       {"baseline", Impl::baseline}};
-  for (const auto& [name, impl] : impls) {
+  const std::pair<const char*, Impl> mix_impls[] = {
+      {"engine", Impl::engine},
+      {"engine_shared_probability", Impl::engine_shared_probability},
+      {"engine_presetup", Impl::engine_presetup},
+      {"baseline", Impl::baseline}};
+  for (const auto& [name, impl] : mix_impls) {
     for (const bool per_draw : {true, false}) {
       const std::string label = std::string("BinomialMix/") + name +
                                 (per_draw ? "/stream_per_draw" : "/shared_stream");
