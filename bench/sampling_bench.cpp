@@ -186,10 +186,12 @@ void make_probabilities(std::vector<engine::BinomialProbability>& table) {
 
 // Describes the mix in counters (shown once per benchmark).
 void describe_mix(benchmark::State& state) {
-  double inversion = 0, np_sum = 0, np_min = 1e300, np_max = 0;
+  double inversion = 0, engine_inversion = 0, np_sum = 0, np_min = 1e300, np_max = 0;
   for (const auto& d : mix()) {
     const double np = static_cast<double>(d.n) * std::min(d.p, 1.0 - d.p);
-    inversion += np < 10.0;
+    inversion += np < 10.0;  // the baseline's switch to BTRS
+    engine_inversion += engine::make_binomial_setup(d.n, d.p).method ==
+                        BinomialSetup::Method::kInversion;
     np_sum += np;
     np_min = std::min(np_min, np);
     np_max = std::max(np_max, np);
@@ -197,6 +199,7 @@ void describe_mix(benchmark::State& state) {
   const auto size = static_cast<double>(mix().size());
   state.counters["mix_draws"] = size;
   state.counters["mix_inversion_share"] = inversion / size;
+  state.counters["mix_engine_inversion_share"] = engine_inversion / size;
   state.counters["mix_mean_np"] = np_sum / size;
   state.counters["mix_min_np"] = np_min;
   state.counters["mix_max_np"] = np_max;

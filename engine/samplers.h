@@ -86,9 +86,9 @@ BinomialProbability make_binomial_probability(double p);
 // The constants of one binomial(n, p), for drawing many variates with the same parameters.
 // make_binomial_setup() fills the fields; callers treat them as opaque (only tests look inside).
 //
-// p' = min(p, 1 - p) is sampled and mirrored (n - x) when p > 1/2. n * p' < 10 uses sequential
-// inversion from 0 (one uniform); n * p' >= 10 uses Hörmann's BTRS (transformed rejection with
-// squeeze, 1993), on average 2.2 uniforms near n p' = 10 falling to 1.4 for large n p'. n == 0,
+// p' = min(p, 1 - p) is sampled and mirrored (n - x) when p > 1/2. n * p' < 20 uses sequential
+// inversion from 0 (one uniform); n * p' >= 20 uses Hörmann's BTRS (transformed rejection with
+// squeeze, 1993), on average 2.0 uniforms near n p' = 20 falling to 1.4 for large n p'. n == 0,
 // p == 0 and p == 1 consume no uniforms.
 struct BinomialSetup {
   enum class Method : std::uint8_t { kConstant, kInversion, kBtrs };

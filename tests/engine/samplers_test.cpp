@@ -555,13 +555,19 @@ TEST(SampleBinomial, FitsTheExactPmf) {
       {50, 0.999, kInversion},
       {30, 0.7, kInversion},
       {1000000, 1 - 1e-6, kInversion},
-      {20, 0.5, kBtrs},
-      {200, 0.05, kBtrs},
-      {40, 0.75, kBtrs},
+      {20, 0.5, kInversion},
+      {200, 0.05, kInversion},
+      {40, 0.75, kInversion},
+      {39, 0.5, kInversion},
+      {1000, 0.0199, kInversion},
+      {40, 0.5, kBtrs},
+      {400, 0.05, kBtrs},
+      {80, 0.75, kBtrs},
       {100, 0.5, kBtrs},
       {1000, 0.3, kBtrs},
       {10000, 0.05, kBtrs},
-      {5000, 0.998, kBtrs},
+      {5000, 0.998, kInversion},
+      {10000, 0.998, kBtrs},
       {1000000, 2e-5, kBtrs},
       {10000000, 0.4, kBtrs},
       {1000000000, 1 - 3e-8, kBtrs},
@@ -599,7 +605,7 @@ TEST(SampleBinomial, BtrsHatCoversThePmfAndSqueezeLiesUnderIt) {
   // small (max ratio 0.995, min ratio / v_r 1.005 over a wide grid), so the tolerance is just
   // above the rounding of lgamma.
   for (const double p : {1e-4, 0.01, 0.1, 0.3, 0.5}) {
-    for (const double np : {10.0, 11.0, 15.0, 30.0, 100.0, 1000.0, 1e5}) {
+    for (const double np : {20.0, 21.0, 25.0, 30.0, 100.0, 1000.0, 1e5}) {
       const auto n = static_cast<std::int64_t>(std::ceil(np / p));
       const BinomialSetup setup = make_binomial_setup(n, p);
       ASSERT_EQ(setup.method, kBtrs);
@@ -678,8 +684,8 @@ TEST(SampleBinomial, SetupGivesTheSameVariatesAsThePlainCall) {
 
 TEST(SampleBinomial, SharedProbabilityGivesTheSameVariatesAsThePlainCall) {
   // One BinomialProbability serves every n; n from 0 through both sides of 64 (repeated squaring
-  // below, exp and log1p from there) and of n p' = 10 (inversion below, BTRS from there).
-  const std::int64_t ns[] = {0, 1, 2, 9, 20, 63, 64, 65, 119, 120, 1000, 100000, 10000000};
+  // below, exp and log1p from there) and of n p' = 20 (inversion below, BTRS from there).
+  const std::int64_t ns[] = {0, 1, 2, 9, 20, 39, 40, 63, 64, 65, 239, 240, 1000, 100000, 10000000};
   const double ps[] = {0.0, 0.001, 0.05, 1.0 / 12.0, 0.3, 0.5, 0.8, 0.999, 1.0};
   for (const double p : ps) {
     const BinomialProbability probability = make_binomial_probability(p);
