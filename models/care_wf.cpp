@@ -88,15 +88,15 @@ class CareWf::Draws {
     if (record_ != nullptr) record_->values.push_back(x);
     return x;
   }
-  // The probability p for binomial(): with the sampler's p-dependent constants when variates are
-  // drawn, p alone otherwise (expected mode and replay use only n * p or the tape).
-  engine::BinomialProbability probability(double p) const {
+  // Sets `out` to the probability p for binomial(): with the sampler's p-dependent constants when
+  // variates are drawn; otherwise (expected mode and replay use only n * p or the tape) only p,
+  // which costs nothing.
+  void set_probability(engine::BinomialProbability& out, double p) const {
     if (expected_ || replay_ != nullptr) {
-      engine::BinomialProbability plain;
-      plain.p = p;
-      return plain;
+      out.p = p;
+    } else {
+      out = engine::make_binomial_probability(p);
     }
-    return engine::make_binomial_probability(p);
   }
   // floor(x), except in expected mode.
   double floor(double x) const { return expected_ ? x : std::floor(x); }
@@ -408,11 +408,11 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
         }
         q[k] = 1.0 - std::pow(1.0 - tau, 1.0 / 12.0);
       }
-      s.quit_new[p] = draws.probability(q[0]);
-      s.quit_settled[p] = draws.probability(q[1]);
-      s.fill[p] = draws.probability(
-          logistic(logit(c.fill_base[p]) + at(Param::gamma_w) * log_relative_wage +
-                   at(Param::gamma_u) * unemployment));
+      draws.set_probability(s.quit_new[p], q[0]);
+      draws.set_probability(s.quit_settled[p], q[1]);
+      draws.set_probability(s.fill[p], logistic(logit(c.fill_base[p]) +
+                                                at(Param::gamma_w) * log_relative_wage +
+                                                at(Param::gamma_u) * unemployment));
       s.hours_per_post[p] = c.contract_hours[p] * care_time * kWeeksPerMonth;
     }
 
