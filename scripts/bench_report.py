@@ -353,14 +353,14 @@ def main(argv=None):
         ratio(throughput(t2), throughput(t1)), small_t2_rss, big, a), numeric=False)
     d.add("Where the time goes, from the figures below: sampling is about 90% of a model "
           "trajectory (the model's own arithmetic, with its draws replayed, is about a tenth), "
-          "and the binomial flows are nearly all of the sampling; about a third of a binomial "
-          "draw is its per-draw setup. The engine's sampler is scalar: one variate at a time. "
-          "What the unmet targets need is the sampling itself made several times faster: "
-          "setup shared where the probability is shared (a provider's leaving and fill "
-          "probabilities are the same in all 7 regions each month), and lanes of trajectories "
-          "sampled together with SIMD Philox and vectorised inversion/BTRS, keeping each variate "
-          "at its own stream address so that results stay bit-identical across threads and "
-          "block sizes. None of that is done yet.")
+          "and the binomial flows are nearly all of the sampling; the runner's reductions "
+          "(quantile sketches above all) add the rest of the end-to-end time. The constants of "
+          "a binomial that depend on p alone are already made once per probability and shared "
+          "by the 7 regions (`BinomialProbability`); the rest of the per-draw setup and the "
+          "sampling itself are scalar, one variate at a time. What the unmet targets need is "
+          "lanes of trajectories sampled together (SIMD Philox, vectorised inversion and BTRS), "
+          "keeping each variate at its own stream address so that results stay bit-identical "
+          "across threads and block sizes, and cheaper sketch inserts. Neither is done yet.")
     d.add()
 
     d.add("**The sampling floor** is what the draws of one baseline trajectory cost with the "
