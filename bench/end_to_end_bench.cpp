@@ -17,27 +17,18 @@
 #include "engine/run_settings.h"
 #include "engine/runner.h"
 #include "models/model_factory.h"
-#include "tests/support/model_run.h"
+#include "bench/default_document.h"
 
 namespace {
 
 namespace engine = carecast::engine;
 namespace models = carecast::models;
 
-engine::ConfigDocument baseline_document() {
-  const auto file = std::filesystem::path(__FILE__).parent_path().parent_path() / "data" /
-                    "scenarios" / "wm_baseline.toml";
-  auto d = std::filesystem::exists(file) ? carecast::testing::load_file(file.string())
-                                         : carecast::testing::parse_text("");
-  d.select_scenarios({});
-  return d;
-}
-
 void EndToEnd(benchmark::State& state) {
   const auto trajectories = static_cast<std::uint64_t>(state.range(0));
   const int threads = static_cast<int>(state.range(1));
   const auto block = static_cast<std::uint32_t>(state.range(2));
-  const auto document = baseline_document();
+  const auto document = carecast::bench::default_document();
   const auto settings = engine::read_run_settings(document);
   const auto model = models::make_model(document, settings);
   engine::RunnerOptions options;

@@ -24,26 +24,15 @@
 #include "engine/simulator.h"
 #include "models/care_wf.h"
 #include "models/model_factory.h"
-#include "tests/support/model_run.h"
+#include "bench/default_document.h"
 
 namespace {
 
 namespace engine = carecast::engine;
 namespace models = carecast::models;
 
-// data/scenarios/wm_baseline.toml over the built-in defaults (the built-in defaults alone, which
-// its baseline is, if the source tree is not where it was compiled). Baseline only unless `all`.
-engine::ConfigDocument document(bool all) {
-  const auto file = std::filesystem::path(__FILE__).parent_path().parent_path() / "data" /
-                    "scenarios" / "wm_baseline.toml";
-  auto d = std::filesystem::exists(file) ? carecast::testing::load_file(file.string())
-                                         : carecast::testing::parse_text("");
-  if (!all) d.select_scenarios({});
-  return d;
-}
-
 void Trajectory(benchmark::State& state, bool all_scenarios) {
-  const auto doc = document(all_scenarios);
+  const auto doc = carecast::bench::default_document(all_scenarios);
   const auto settings = engine::read_run_settings(doc);
   const auto model = models::make_model(doc, settings);
   const auto& layout = model->layout();
@@ -66,7 +55,7 @@ void Trajectory(benchmark::State& state, bool all_scenarios) {
 // Replays tapes recorded for kTapes trajectories, in turn.
 void Replay(benchmark::State& state) {
   constexpr std::uint32_t kTapes = 16;
-  const auto doc = document(false);
+  const auto doc = carecast::bench::default_document(false);
   const auto settings = engine::read_run_settings(doc);
   const auto model = models::make_model(doc, settings);
   const auto* care_wf = dynamic_cast<const models::CareWf*>(model.get());

@@ -30,21 +30,12 @@
 #include "engine/runner.h"
 #include "engine/simulator.h"
 #include "models/model_factory.h"
-#include "tests/support/model_run.h"
+#include "bench/default_document.h"
 
 namespace {
 
 namespace engine = carecast::engine;
 namespace models = carecast::models;
-
-engine::ConfigDocument baseline_document() {
-  const auto file = std::filesystem::path(__FILE__).parent_path().parent_path() / "data" /
-                    "scenarios" / "wm_baseline.toml";
-  auto d = std::filesystem::exists(file) ? carecast::testing::load_file(file.string())
-                                         : carecast::testing::parse_text("");
-  d.select_scenarios({});
-  return d;
-}
 
 // Outputs of one block of baseline trajectories: trajectory[j][cell].
 struct Outputs {
@@ -55,7 +46,7 @@ struct Outputs {
 
 const Outputs& outputs() {
   static const Outputs o = [] {
-    const auto doc = baseline_document();
+    const auto doc = carecast::bench::default_document();
     const auto settings = engine::read_run_settings(doc);
     const auto model = models::make_model(doc, settings);
     auto scratch = model->make_scratch();

@@ -35,7 +35,7 @@
 #include "engine/run_settings.h"
 #include "engine/samplers.h"
 #include "models/care_wf_config.h"
-#include "tests/support/model_run.h"
+#include "bench/default_document.h"
 
 namespace {
 
@@ -53,17 +53,6 @@ constexpr std::uint32_t kSiteFlow = 1u << 20;
 constexpr std::uint32_t kSiteDemandShock = 2000;
 constexpr std::uint32_t kSiteMacro = 1000;
 
-// data/scenarios/wm_baseline.toml over the built-in defaults, baseline scenario only (the built-in
-// defaults alone, which that scenario is, if the source tree is not where it was compiled).
-engine::ConfigDocument baseline_document() {
-  const auto file = std::filesystem::path(__FILE__).parent_path().parent_path() / "data" /
-                    "scenarios" / "wm_baseline.toml";
-  auto document = std::filesystem::exists(file) ? carecast::testing::load_file(file.string())
-                                                : carecast::testing::parse_text("");
-  document.select_scenarios({});
-  return document;
-}
-
 struct Defaults {
   models::CareWfConfig config;
   engine::RunSettings settings;
@@ -71,7 +60,7 @@ struct Defaults {
 
 const Defaults& defaults() {
   static const Defaults d = [] {
-    const auto document = baseline_document();
+    const auto document = carecast::bench::default_document();
     return Defaults{models::read_care_wf_config(document, 0), engine::read_run_settings(document)};
   }();
   return d;
