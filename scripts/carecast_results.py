@@ -13,6 +13,7 @@ and what the file has; the scripts turn it into exit status 2.
 """
 
 import os
+import sys
 
 import h5py
 import numpy as np
@@ -86,6 +87,31 @@ VS_PREFIX = "vs_"
 
 class Missing(Exception):
     """Something requested is not in the file; the message names it and what is there."""
+
+
+def fail(script, message):
+    """Exits with EXIT_USAGE after `script: error: message` on stderr."""
+    print(f"{script}: error: {message}", file=sys.stderr)
+    sys.exit(EXIT_USAGE)
+
+
+def add_chart_arguments(parser, default_variables, scenario_help):
+    """The options shared by the chart scripts: result file, variables, scenarios, region, -o."""
+    parser.add_argument("result", help="carecast result file (HDF5)")
+    parser.add_argument("--variable", nargs="+", action="extend", metavar="V",
+                        help=f"variables to plot (default: {' '.join(default_variables)})")
+    parser.add_argument("--scenario", nargs="+", action="extend", metavar="S", help=scenario_help)
+    parser.add_argument("--region", default="Total", help="region to plot (default: Total)")
+    parser.add_argument("-o", "--output", required=True, metavar="DIR",
+                        help="directory for the PNG files")
+
+
+def save_png(fig, directory, name):
+    """Writes `fig` as DIR/NAME (creating DIR) and returns the path."""
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, name)
+    fig.savefig(path, dpi=110)
+    return path
 
 
 # ----------------------------------------------------------------------------- small helpers

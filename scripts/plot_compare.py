@@ -17,7 +17,6 @@ Reading helpers: carecast_results.py; `compare_figure(f, variable, ...)` returns
 """
 
 import argparse
-import os
 import sys
 
 import matplotlib
@@ -33,8 +32,7 @@ INTERVAL_QUANTILES = [0.05, 0.95]
 
 
 def fail(message):
-    print(f"plot_compare.py: error: {message}", file=sys.stderr)
-    sys.exit(cr.EXIT_USAGE)
+    cr.fail("plot_compare.py", message)
 
 
 def check_request(f, variables=None, scenarios=None, region="Total"):
@@ -136,25 +134,17 @@ def compare_charts(f, variables=None, scenarios=None, region="Total"):
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Scenario minus base: mean paired difference and its 5-95% "
                                                  "range at the last month of each model year.")
-    parser.add_argument("result", help="carecast result file (HDF5)")
-    parser.add_argument("--variable", nargs="+", action="extend", metavar="V",
-                        help=f"variables to plot (default: {' '.join(DEFAULT_VARIABLES)})")
-    parser.add_argument("--scenario", nargs="+", action="extend", metavar="S",
-                        help="scenarios to draw (default: every scenario compared with the base)")
-    parser.add_argument("--region", default="Total", help="region to plot (default: Total)")
-    parser.add_argument("-o", "--output", required=True, metavar="DIR", help="directory for the PNG files")
+    cr.add_chart_arguments(parser, DEFAULT_VARIABLES,
+                           "scenarios to draw (default: every scenario compared with the base)")
     args = parser.parse_args(argv)
 
     matplotlib.use("Agg")
     try:
         with cr.open_result(args.result) as f:
             _, scenarios, variables, _ = check_request(f, args.variable, args.scenario, args.region)
-            os.makedirs(args.output, exist_ok=True)
             for v in variables:
                 fig = compare_figure(f, v, scenarios, args.region)
-                path = os.path.join(args.output, f"compare_{v}.png")
-                fig.savefig(path, dpi=110)
-                print(path)
+                print(cr.save_png(fig, args.output, f"compare_{v}.png"))
     except Missing as e:
         fail(str(e))
     return 0

@@ -17,7 +17,6 @@ Reading helpers and the label/unit table live in carecast_results.py (same direc
 """
 
 import argparse
-import os
 import sys
 
 import matplotlib
@@ -35,8 +34,7 @@ EXIT_USAGE = carecast_results.EXIT_USAGE
 
 
 def fail(message):
-    print(f"plot_fan.py: error: {message}", file=sys.stderr)
-    sys.exit(EXIT_USAGE)
+    carecast_results.fail("plot_fan.py", message)
 
 
 def quantile_index(quantiles, path):
@@ -112,20 +110,13 @@ def fan_charts(f, variables=None, scenarios=None, region="Total"):
 
 def plot_variable(variable, region, region_index, dates, qi, data, trajectories, out_dir):
     fig = fan_figure(variable, region, region_index, dates, qi, data, trajectories)
-    path = os.path.join(out_dir, f"fan_{variable}.png")
-    fig.savefig(path, dpi=110)
-    return path
+    return carecast_results.save_png(fig, out_dir, f"fan_{variable}.png")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Fan charts (median, 50% and 90% bands) from a carecast HDF5 result.")
-    parser.add_argument("result", help="carecast result file (HDF5)")
-    parser.add_argument("--variable", nargs="+", action="extend", metavar="V",
-                        help=f"variables to plot (default: {' '.join(DEFAULT_VARIABLES)})")
-    parser.add_argument("--scenario", nargs="+", action="extend", metavar="S",
-                        help="scenarios to draw (default: all in the file)")
-    parser.add_argument("--region", default="Total", help="region to plot (default: Total)")
-    parser.add_argument("-o", "--output", required=True, metavar="DIR", help="directory for the PNG files")
+    carecast_results.add_chart_arguments(parser, DEFAULT_VARIABLES,
+                                         "scenarios to draw (default: all in the file)")
     args = parser.parse_args(argv)
 
     matplotlib.use("Agg")
@@ -138,7 +129,6 @@ def main(argv=None):
         try:
             _, ri, dates, qi, data, trajectories = load_fan_data(f, args.result, args.variable, args.scenario,
                                                                   args.region)
-            os.makedirs(args.output, exist_ok=True)
             for v, d in data.items():
                 path = plot_variable(v, args.region, ri, dates, qi, d, trajectories, args.output)
                 print(path)

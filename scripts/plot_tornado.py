@@ -16,7 +16,6 @@ Reading helpers: carecast_results.py; `tornado_figure(f, variable, year, ...)` r
 """
 
 import argparse
-import os
 import sys
 
 import matplotlib
@@ -31,8 +30,7 @@ NEGATIVE = "#2471a3"
 
 
 def fail(message):
-    print(f"plot_tornado.py: error: {message}", file=sys.stderr)
-    sys.exit(cr.EXIT_USAGE)
+    cr.fail("plot_tornado.py", message)
 
 
 def resolve_scenario(f, scenario):
@@ -103,10 +101,7 @@ def main(argv=None):
                 raise Missing(f"variable '{args.variable}' not in scenario '{scenario}' of {args.result} "
                               f"(available: {listing(have)})")
             fig = tornado_figure(f, args.variable, args.year, scenario)
-            os.makedirs(args.output, exist_ok=True)
-            path = os.path.join(args.output, f"tornado_{args.variable}_year{args.year}.png")
-            fig.savefig(path, dpi=110)
-            print(path)
+            print(cr.save_png(fig, args.output, f"tornado_{args.variable}_year{args.year}.png"))
     except Missing as e:
         fail(str(e))
     return 0

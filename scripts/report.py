@@ -53,8 +53,7 @@ details summary { cursor: pointer; font-weight: 600; }
 
 
 def fail(message):
-    print(f"report.py: error: {message}", file=sys.stderr)
-    sys.exit(cr.EXIT_USAGE)
+    cr.fail("report.py", message)
 
 
 def e(text):
