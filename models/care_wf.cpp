@@ -118,13 +118,13 @@ struct CareWf::Scratch final : engine::SimulatorScratch {
   Scratch(std::size_t R, std::size_t A, std::size_t P)
       : base(kParamCount), values(kParamCount), budget0(R), stock0_new(R * P),
         stock0_settled(R * P), population(R * A), shock(R), budget(R), stock_new(R * P),
-        stock_settled(R * P), demand(R), wage(P), share(P), fee(P), quit_new(P),
+        stock_settled(R * P), wage(P), share(P), fee(P), quit_new(P),
         quit_settled(P), fill(P), hours_per_post(P) {}
 
   std::vector<double> base, values;                        // parameter values
   std::vector<double> budget0, stock0_new, stock0_settled;  // initial state
   std::vector<double> population, shock, budget, stock_new, stock_settled;
-  std::vector<double> demand, wage, share, fee;
+  std::vector<double> wage, share, fee;
   // Per provider, this month: monthly leaving probabilities and fill probability (shared by all
   // regions), hours per post.
   std::vector<engine::BinomialProbability> quit_new, quit_settled, fill;
