@@ -438,22 +438,21 @@ File File::create(const std::filesystem::path& path) {
   return {id, std::move(name)};
 }
 
-File File::open_read_only(const std::filesystem::path& path) {
+File File::open(const std::filesystem::path& path, unsigned flags, std::string_view action) {
   silence_error_printing();
   const PropertyList access = PropertyList::file_access();
   std::string name = path.string();
-  const hid_t id = check(H5Fopen(name.c_str(), H5F_ACC_RDONLY, access.id()), "open",
-                         fmt::format("file '{}'", name));
+  const hid_t id =
+      check(H5Fopen(name.c_str(), flags, access.id()), action, fmt::format("file '{}'", name));
   return {id, std::move(name)};
 }
 
+File File::open_read_only(const std::filesystem::path& path) {
+  return open(path, H5F_ACC_RDONLY, "open");
+}
+
 File File::open_read_write(const std::filesystem::path& path) {
-  silence_error_printing();
-  const PropertyList access = PropertyList::file_access();
-  std::string name = path.string();
-  const hid_t id = check(H5Fopen(name.c_str(), H5F_ACC_RDWR, access.id()), "open for writing",
-                         fmt::format("file '{}'", name));
-  return {id, std::move(name)};
+  return open(path, H5F_ACC_RDWR, "open for writing");
 }
 
 Group File::root() const {

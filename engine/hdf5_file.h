@@ -274,6 +274,7 @@ class File : public detail::Handle<H5Fclose> {
 
  private:
   File(hid_t id, std::string name);
+  static File open(const std::filesystem::path& path, unsigned flags, std::string_view action);
   std::string name_;
 };
 

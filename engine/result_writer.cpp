@@ -387,50 +387,52 @@ void read_variable_attributes(const h5::Group& summary, RunResult& result) {
   }
 }
 
-void read_comparison(const h5::Group& scenario, RunResult& result) {
+// Mean, sd and quantiles of every variable from `group` (a summary or vs_ group), appended as
+// one scenario's entry of mean, sd and quantiles.
+void read_statistics(const h5::Group& group, const RunResult& result, Statistics& mean,
+                     Statistics& sd, Statistics& quantiles) {
   const hsize_t months = result.months();
   const hsize_t regions = result.regions.size();
-  auto& mean = result.diff_mean.emplace_back();
-  auto& sd = result.diff_sd.emplace_back();
-  auto& quantile = result.diff_quantile.emplace_back();
-  auto& better = result.p_better.emplace_back();
-  const std::string group = fmt::format("{}{}", kVersusPrefix, result.base_scenario);
-  const bool present = scenario.contains(group);
+  auto& m = mean.emplace_back();
+  auto& s = sd.emplace_back();
+  auto& q = quantiles.emplace_back();
   for (const std::string& name : result.variables) {
-    if (!present) {
-      for (auto* values : {&mean, &sd, &quantile, &better}) values->emplace_back();
-      continue;
+    m.push_back(
+        read_array<double>(group, fmt::format("{}{}", name, kMeanSuffix), {months, regions}));
+    s.push_back(read_array<double>(group, fmt::format("{}{}", name, kSdSuffix), {months, regions}));
+    q.push_back(read_array<double>(group, fmt::format("{}{}", name, kQuantileSuffix),
+                                   {result.quantiles.size(), months, regions}));
+  }
+}
+
+// The paired comparison with the base; empty entries where the scenario has none (the base).
+void read_comparison(const h5::Group& scenario, RunResult& result) {
+  const std::string group = fmt::format("{}{}", kVersusPrefix, result.base_scenario);
+  if (!scenario.contains(group)) {
+    for (auto* values : {&result.diff_mean, &result.diff_sd, &result.diff_quantile,
+                         &result.p_better}) {
+      values->emplace_back(result.variables.size());
     }
-    const h5::Group versus = scenario.open_group(group);
-    mean.push_back(
-        read_array<double>(versus, fmt::format("{}{}", name, kMeanSuffix), {months, regions}));
-    sd.push_back(
-        read_array<double>(versus, fmt::format("{}{}", name, kSdSuffix), {months, regions}));
-    quantile.push_back(read_array<double>(versus, fmt::format("{}{}", name, kQuantileSuffix),
-                                          {result.quantiles.size(), months, regions}));
+    return;
+  }
+  const h5::Group versus = scenario.open_group(group);
+  read_statistics(versus, result, result.diff_mean, result.diff_sd, result.diff_quantile);
+  auto& better = result.p_better.emplace_back();
+  for (const std::string& name : result.variables) {
     const std::string p = fmt::format("{}{}", name, kBetterSuffix);
-    better.push_back(versus.contains(p) ? read_array<double>(versus, p, {months, regions})
-                                        : std::vector<double>{});
+    better.push_back(versus.contains(p)
+                         ? read_array<double>(versus, p, {result.months(), result.regions.size()})
+                         : std::vector<double>{});
   }
 }
 
 void read_scenario(const h5::Group& scenario, RunResult& result) {
+  if (!result.base_scenario.empty()) read_comparison(scenario, result);
+  read_statistics(scenario.open_group(kSummaryGroup), result, result.mean, result.sd,
+                  result.quantile);
+  if (result.saved_trajectories == 0) return;
   const hsize_t months = result.months();
   const hsize_t regions = result.regions.size();
-  const h5::Group summary = scenario.open_group(kSummaryGroup);
-  if (!result.base_scenario.empty()) read_comparison(scenario, result);
-  auto& mean = result.mean.emplace_back();
-  auto& sd = result.sd.emplace_back();
-  auto& quantile = result.quantile.emplace_back();
-  for (const std::string& name : result.variables) {
-    mean.push_back(
-        read_array<double>(summary, fmt::format("{}{}", name, kMeanSuffix), {months, regions}));
-    sd.push_back(
-        read_array<double>(summary, fmt::format("{}{}", name, kSdSuffix), {months, regions}));
-    quantile.push_back(read_array<double>(summary, fmt::format("{}{}", name, kQuantileSuffix),
-                                          {result.quantiles.size(), months, regions}));
-  }
-  if (result.saved_trajectories == 0) return;
   const hsize_t saved = result.saved_trajectories;
   const h5::Group trajectories = scenario.open_group(kTrajectoriesGroup);
   auto& trajectory = result.trajectory.emplace_back();
