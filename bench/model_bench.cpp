@@ -1,14 +1,14 @@
-// The model step: care_wf on the default West Midlands data, one trajectory at a time, without
-// the runner's reductions.
+// The model step: care_wf on the default West Midlands data, one batch of trajectories (the
+// model's lanes, as the runner calls it) at a time, without the runner's reductions.
 //
-//   CareWf/baseline/trajectory        Simulator::simulate() of one trajectory of the baseline
-//                                     scenario (data/scenarios/wm_baseline.toml, baseline only):
-//                                     parameter draws, initial state and 120 months. Items are
-//                                     trajectory-months, so 1 / items_per_second is one month of
-//                                     one trajectory, draws included.
+//   CareWf/baseline/trajectory        Simulator::simulate_batch() of batch_size() trajectories of
+//                                     the baseline scenario (data/scenarios/wm_baseline.toml,
+//                                     baseline only): parameter draws, initial state and 120
+//                                     months. Items are trajectory-months, so 1 / items_per_second
+//                                     is one month of one trajectory, draws included.
 //   CareWf/all_scenarios/trajectory   the same with the file's four scenarios (items:
 //                                     scenario-months).
-//   CareWf/baseline/replay            the same trajectories with every shock and binomial flow
+//   CareWf/baseline/replay            the same batches with every shock and binomial flow
 //                                     taken from a pre-filled buffer (CareWf::simulate_replaying
 //                                     with a DrawTape recorded beforehand), so that the model's
 //                                     own arithmetic shows apart from sampling (the three
@@ -37,22 +37,25 @@ void Trajectory(benchmark::State& state, bool all_scenarios) {
   const auto model = models::make_model(doc, settings);
   const auto& layout = model->layout();
   auto scratch = model->make_scratch();
-  std::vector<double> out(layout.cells());
-  std::vector<double> parameters(layout.scenarios.size() * layout.parameters.size());
-  std::uint32_t trajectory = 0;
+  const std::size_t batch = model->batch_size();
+  std::vector<double> out(layout.cells() * batch);
+  std::vector<double> parameters(layout.scenarios.size() * layout.parameters.size() * batch);
+  std::uint32_t first = 0;
   for (auto _ : state) {
-    model->simulate(settings.seed, trajectory++, *scratch, out, parameters);
+    model->simulate_batch(settings.seed, first, batch, *scratch, out, parameters, {});
+    first += static_cast<std::uint32_t>(batch);
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
   const auto months = static_cast<std::int64_t>(layout.months) *
-                      static_cast<std::int64_t>(layout.scenarios.size());
+                      static_cast<std::int64_t>(layout.scenarios.size()) *
+                      static_cast<std::int64_t>(batch);
   state.SetItemsProcessed(state.iterations() * months);
   state.counters["scenarios"] = static_cast<double>(layout.scenarios.size());
   state.counters["months"] = layout.months;
 }
 
-// Replays tapes recorded for kTapes trajectories, in turn.
+// Replays tapes recorded for kTapes batches, in turn.
 void Replay(benchmark::State& state) {
   constexpr std::uint32_t kTapes = 16;
   const auto doc = carecast::bench::default_document(false);
@@ -65,24 +68,29 @@ void Replay(benchmark::State& state) {
   }
   const auto& layout = model->layout();
   auto scratch = model->make_scratch();
-  std::vector<double> out(layout.cells());
-  std::vector<double> parameters(layout.scenarios.size() * layout.parameters.size());
+  const std::size_t batch = model->batch_size();
+  std::vector<double> out(layout.cells() * batch);
+  std::vector<double> parameters(layout.scenarios.size() * layout.parameters.size() * batch);
   std::vector<models::DrawTape> tapes(kTapes);
+  const auto first = [&](std::uint32_t j) { return j * static_cast<std::uint32_t>(batch); };
   for (std::uint32_t j = 0; j < kTapes; ++j) {
-    care_wf->simulate_recording(settings.seed, j, *scratch, out, parameters, tapes[j]);
+    care_wf->simulate_recording(settings.seed, first(j), batch, *scratch, out, parameters,
+                                tapes[j]);
   }
-  std::uint32_t trajectory = 0;
+  std::uint32_t j = 0;
   for (auto _ : state) {
-    care_wf->simulate_replaying(settings.seed, trajectory, *scratch, out, parameters,
-                                tapes[trajectory]);
-    trajectory = (trajectory + 1) % kTapes;
+    care_wf->simulate_replaying(settings.seed, first(j), batch, *scratch, out, parameters,
+                                tapes[j]);
+    j = (j + 1) % kTapes;
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
-  state.SetItemsProcessed(state.iterations() * layout.months);
+  state.SetItemsProcessed(state.iterations() * layout.months *
+                          static_cast<std::int64_t>(batch));
   state.counters["scenarios"] = 1;
   state.counters["months"] = layout.months;
-  state.counters["tape_values"] = static_cast<double>(tapes[0].values.size());
+  state.counters["tape_values_per_trajectory"] =
+      static_cast<double>(tapes[0].values.size()) / static_cast<double>(batch);
 }
 
 }  // namespace

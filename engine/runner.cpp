@@ -40,15 +40,18 @@ struct Cells {
 struct Worker {
   Worker(const Simulator& simulator, const Cells& cells, std::size_t block)
       : scratch(simulator.make_scratch()),
-        out(cells.outputs),
-        parameters(simulator.layout().scenarios.size() * simulator.layout().parameters.size()),
+        batch(simulator.batch_size()),
+        out(cells.outputs * batch),
+        parameters(simulator.layout().scenarios.size() * simulator.layout().parameters.size() *
+                   batch),
         given(parameters.size()),
         buffer(cells.total * block),
         sketches(cells.total),
         better_counts(cells.total - cells.outputs, 0) {}
 
   std::unique_ptr<SimulatorScratch> scratch;
-  std::vector<double> out;                  // one trajectory, all scenarios
+  std::size_t batch;                        // trajectories simulated together
+  std::vector<double> out;                  // a batch of trajectories, all scenarios
   std::vector<double> parameters;
   std::vector<double> given;                // caller-supplied parameter values (NaN: draw)
   std::vector<double> buffer;               // [cell][trajectory in block]
@@ -128,31 +131,34 @@ RunResult empty_result(const OutputLayout& layout, const RunnerOptions& options)
   return result;
 }
 
-// Copies trajectory i's outputs and parameters into the saved arrays.
-void save(const OutputLayout& layout, const Worker& worker, std::uint64_t i, RunResult& result) {
+// Copies trajectory i's outputs and parameters (the batch's j-th) into the saved arrays.
+void save(const OutputLayout& layout, const Worker& worker, std::size_t j, std::uint64_t i,
+          RunResult& result) {
   const std::size_t S = layout.scenarios.size(), V = layout.variables.size();
   const std::size_t plane = static_cast<std::size_t>(layout.months) * layout.regions.size();
   const std::size_t K = layout.parameters.size();
   for (std::size_t s = 0; s < S; ++s) {
     for (std::size_t v = 0; v < V; ++v) {
-      const double* from = worker.out.data() + (s * V + v) * plane;
+      const double* from = worker.out.data() + j * layout.cells() + (s * V + v) * plane;
       float* to = result.trajectory[s][v].data() + i * plane;
       for (std::size_t c = 0; c < plane; ++c) to[c] = static_cast<float>(from[c]);
     }
-    std::copy_n(worker.parameters.data() + s * K, K, result.parameter_values[s].data() + i * K);
+    std::copy_n(worker.parameters.data() + (j * S + s) * K, K,
+                result.parameter_values[s].data() + i * K);
   }
 }
 
-// Puts trajectory j's outputs and differences from the base into column j of the buffer, and
-// counts where each scenario is better than the base.
+// Puts the outputs of the batch's j-th trajectory and its differences from the base into column
+// `column_index` of the buffer, and counts where each scenario is better than the base.
 void buffer_trajectory(const OutputLayout& layout, const Cells& cells, std::size_t block,
-                       std::size_t j, Worker& w) {
-  double* column = w.buffer.data() + j;
-  for (std::size_t c = 0; c < cells.outputs; ++c) column[c * block] = w.out[c];
+                       std::size_t j, std::size_t column_index, Worker& w) {
+  double* column = w.buffer.data() + column_index;
+  const double* out = w.out.data() + j * cells.outputs;
+  for (std::size_t c = 0; c < cells.outputs; ++c) column[c * block] = out[c];
   const std::size_t plane = cells.per_scenario / layout.variables.size();
-  const double* base = w.out.data() + cells.base * cells.per_scenario;
+  const double* base = out + cells.base * cells.per_scenario;
   for (std::size_t k = 0; k + 1 < cells.scenarios; ++k) {
-    const double* scenario = w.out.data() + cells.diff_scenario(k) * cells.per_scenario;
+    const double* scenario = out + cells.diff_scenario(k) * cells.per_scenario;
     const std::size_t first = k * cells.per_scenario;
     for (std::size_t c = 0; c < cells.per_scenario; ++c) {
       const double diff = scenario[c] - base[c];
@@ -202,17 +208,27 @@ RunResult run(const Simulator& simulator, const RunnerOptions& options) {
             Worker& w = *slot;
             for (std::uint64_t b = range.begin(); b != range.end(); ++b) {
               const std::uint64_t begin = b * block, end = std::min(n, begin + block);
-              for (std::uint64_t i = begin; i < end; ++i) {
+              for (std::uint64_t i = begin; i < end; i += w.batch) {
+                const std::size_t count = std::min<std::uint64_t>(w.batch, end - i);
+                const std::size_t values = w.parameters.size() / w.batch;
                 if (options.given_parameters) {
                   std::fill(w.given.begin(), w.given.end(), kDraw);
-                  options.given_parameters(i, w.given);
+                  for (std::size_t j = 0; j < count; ++j) {
+                    options.given_parameters(i + j,
+                                             std::span(w.given).subspan(j * values, values));
+                  }
                 }
-                simulator.simulate_given(options.seed, static_cast<std::uint32_t>(i), *w.scratch,
-                                         w.out, w.parameters,
-                                         options.given_parameters ? std::span<const double>(w.given)
-                                                                  : std::span<const double>());
-                buffer_trajectory(layout, cells, block, i - begin, w);
-                if (i < result.saved_trajectories) save(layout, w, i, result);
+                simulator.simulate_batch(
+                    options.seed, static_cast<std::uint32_t>(i), count, *w.scratch,
+                    std::span(w.out).first(count * cells.outputs),
+                    std::span(w.parameters).first(count * values),
+                    options.given_parameters
+                        ? std::span<const double>(w.given).first(count * values)
+                        : std::span<const double>());
+                for (std::size_t j = 0; j < count; ++j) {
+                  buffer_trajectory(layout, cells, block, j, i + j - begin, w);
+                  if (i + j < result.saved_trajectories) save(layout, w, j, i + j, result);
+                }
               }
               const std::size_t count = end - begin;
               for (std::size_t c = 0; c < cells.total; ++c) {

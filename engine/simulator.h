@@ -6,6 +6,7 @@
 // thread, in any block. The model never sees threads, blocks or files.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -68,6 +69,26 @@ class Simulator {
                               SimulatorScratch& scratch, std::span<double> out,
                               std::span<double> parameters,
                               std::span<const double> given) const = 0;
+
+  // How many trajectories simulate_batch() steps together at best (a model's lanes); 1 for a
+  // model that runs one trajectory at a time.
+  virtual std::size_t batch_size() const { return 1; }
+
+  // Simulates trajectories first, first + 1, ..., first + count - 1, 1 <= count <= batch_size().
+  // `out`, `parameters` and `given` hold count trajectories one after the other, each laid out
+  // as for simulate_given() (`given` may be empty). Every trajectory's outputs and parameters are
+  // bit for bit those that simulate_given() gives it alone: batching is only a way to go faster.
+  virtual void simulate_batch(std::uint64_t seed, std::uint32_t first, std::size_t count,
+                              SimulatorScratch& scratch, std::span<double> out,
+                              std::span<double> parameters, std::span<const double> given) const {
+    const std::size_t cells = layout().cells();
+    const std::size_t values = parameters.size() / count;
+    for (std::size_t j = 0; j < count; ++j) {
+      simulate_given(seed, first + static_cast<std::uint32_t>(j), scratch,
+                     out.subspan(j * cells, cells), parameters.subspan(j * values, values),
+                     given.empty() ? given : given.subspan(j * values, values));
+    }
+  }
 };
 
 }  // namespace carecast::engine

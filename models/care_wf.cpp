@@ -6,10 +6,14 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "engine/lane_samplers.h"
 #include "engine/random_stream.h"
 #include "engine/samplers.h"
 
 namespace carecast::models {
+
+using engine::kLanes;
+using engine::Lanes;
 
 namespace {
 
@@ -50,47 +54,57 @@ double logit(double p) { return std::log(p / (1.0 - p)); }
 
 }  // namespace
 
-// Every random variate of one trajectory; in expected mode each is replaced by its mean. With a
-// tape, the shocks and binomial flows are recorded as drawn, or replayed instead of drawn.
+// Every random variate of a batch of trajectories, stepped together in engine::kLanes lanes: lane
+// l is trajectory first + l. Lanes at and beyond `count` only pad the batch: they draw nothing
+// (their parameters are the means, their shocks and flows 0), so they cost little and never fail.
+// In expected mode each variate is replaced by its mean. With a tape, the shocks and binomial
+// flows of every lane are recorded as drawn, or replayed instead of drawn.
 class CareWf::Draws {
  public:
-  Draws(std::uint64_t seed, std::uint32_t trajectory, bool expected)
-      : seed_(seed), trajectory_(trajectory), expected_(expected) {}
+  Draws(std::uint64_t seed, std::uint32_t first, std::size_t count, bool expected)
+      : count_(count), expected_(expected) {
+    address_.seed = seed;
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      address_.trajectory[l] = first + static_cast<std::uint32_t>(l);
+    }
+  }
 
   void record_to(DrawTape* tape) { record_ = tape; }
   void replay_from(const DrawTape* tape) { replay_ = tape; }
 
-  double parameter(const engine::Distribution& d, int param) const {
-    if (expected_ || d.is_fixed()) return d.mean();
-    auto stream = open(static_cast<std::uint32_t>(param), 0);
+  std::size_t count() const { return count_; }
+  double parameter(const engine::Distribution& d, int param, std::size_t lane) const {
+    if (expected_ || d.is_fixed() || lane >= count_) return d.mean();
+    engine::RandomStream stream(
+        {address_.seed, address_.trajectory[lane], static_cast<std::uint32_t>(param), 0});
     return d.draw(stream);
   }
-  // A standard normal shock (0 in expected mode).
-  double shock(std::uint32_t site, int month) {
-    if (replay_ != nullptr) return replay_->values.at(cursor_++);
-    double x = 0.0;
+  // A standard normal shock per lane (0 in expected mode).
+  void shocks(std::uint32_t site, int month, Lanes<double>& x) {
+    if (replay()) return take(x);
+    x.fill(0.0);
     if (!expected_) {
-      auto stream = open(site, month);
-      x = engine::sample_normal(stream, 0.0, 1.0);
+      engine::sample_standard_normal_lanes(at(site, month), x);
+      for (std::size_t l = count_; l < kLanes; ++l) x[l] = 0.0;
     }
-    if (record_ != nullptr) record_->values.push_back(x);
-    return x;
+    keep(x);
   }
-  // Binomial(n, p); n * p in expected mode, where n may be fractional. p carries the sampler's
-  // constants that depend on p alone, made once for every draw that shares p.
-  double binomial(double n, const engine::BinomialProbability& p, std::uint32_t site, int month) {
-    if (replay_ != nullptr) return replay_->values.at(cursor_++);
-    double x = n * p.p;
-    if (!expected_) {
-      auto stream = open(site, month);
-      x = static_cast<double>(engine::sample_binomial(stream, static_cast<std::int64_t>(n), p));
+  // Binomial(n[l], p[l]) per lane; n * p in expected mode, where n may be fractional. Each p
+  // carries the sampler's constants that depend on p alone, made once for every draw sharing p.
+  void binomials(Lanes<double>& n, const Lanes<const engine::BinomialProbability*>& p,
+                 std::uint32_t site, int month, Lanes<double>& x) {
+    if (replay()) return take(x);
+    if (expected_) {
+      for (std::size_t l = 0; l < kLanes; ++l) x[l] = n[l] * p[l]->p;
+    } else {
+      for (std::size_t l = count_; l < kLanes; ++l) n[l] = 0.0;
+      engine::sample_binomial_lanes(at(site, month), n, p, x);
     }
-    if (record_ != nullptr) record_->values.push_back(x);
-    return x;
+    keep(x);
   }
-  // Sets `out` to the probability p for binomial(): with the sampler's p-dependent constants when
-  // variates are drawn; otherwise (expected mode and replay use only n * p or the tape) only p,
-  // which costs nothing.
+  // Sets `out` to the probability p for binomials(): with the sampler's p-dependent constants
+  // when variates are drawn; otherwise (expected mode and replay use only n * p or the tape)
+  // only p, which costs nothing.
   void set_probability(engine::BinomialProbability& out, double p) const {
     if (expected_ || replay_ != nullptr) {
       out.p = p;
@@ -100,35 +114,61 @@ class CareWf::Draws {
   }
   // floor(x), except in expected mode.
   double floor(double x) const { return expected_ ? x : std::floor(x); }
-  std::uint32_t trajectory() const { return trajectory_; }
+  std::uint32_t trajectory(std::size_t lane) const { return address_.trajectory[lane]; }
 
  private:
-  engine::RandomStream open(std::uint32_t site, int month) const {
-    return engine::RandomStream({seed_, trajectory_, site, static_cast<std::uint32_t>(month)});
+  const engine::LaneAddresses& at(std::uint32_t site, int month) {
+    address_.site = site;
+    address_.month = static_cast<std::uint32_t>(month);
+    return address_;
   }
-  std::uint64_t seed_;
-  std::uint32_t trajectory_;
+  bool replay() const { return replay_ != nullptr; }
+  void take(Lanes<double>& x) {
+    for (auto& value : x) value = replay_->values.at(cursor_++);
+  }
+  void keep(const Lanes<double>& x) {
+    if (record_ != nullptr) record_->values.insert(record_->values.end(), x.begin(), x.end());
+  }
+
+  engine::LaneAddresses address_;
+  std::size_t count_;
   bool expected_;
   DrawTape* record_ = nullptr;
   const DrawTape* replay_ = nullptr;
   std::size_t cursor_ = 0;
 };
 
-struct CareWf::Scratch final : engine::SimulatorScratch {
-  Scratch(std::size_t R, std::size_t A, std::size_t P)
+// One lane's state: a trajectory's parameters, its initial state, and where a scenario stands.
+struct CareWf::Lane {
+  Lane(std::size_t R, std::size_t A, std::size_t P)
       : base(kParamCount), values(kParamCount), budget0(R), stock0_new(R * P),
-        stock0_settled(R * P), population(R * A), shock(R), budget(R), stock_new(R * P),
-        stock_settled(R * P), wage(P), share(P), fee(P), quit_new(P),
-        quit_settled(P), fill(P), hours_per_post(P) {}
+        stock0_settled(R * P), population(R * A), shock(R), budget(R), wage(P), share(P), fee(P),
+        quit_new(P), quit_settled(P), fill(P), hours_per_post(P) {}
 
   std::vector<double> base, values;                        // parameter values
   std::vector<double> budget0, stock0_new, stock0_settled;  // initial state
-  std::vector<double> population, shock, budget, stock_new, stock_settled;
+  std::vector<double> population, shock, budget;
   std::vector<double> wage, share, fee;
-  // Per provider, this month: monthly leaving probabilities and fill probability (shared by all
-  // regions), hours per post.
+  // Per provider, this month: monthly leaving and fill probabilities, shared by all regions.
   std::vector<engine::BinomialProbability> quit_new, quit_settled, fill;
-  std::vector<double> hours_per_post;
+  std::vector<double> hours_per_post;  // per provider
+  double xw = 0.0, z = 0.0, w_out = 0.0, nlw = 0.0, rlw = 0.0, u = 0.0, fee_avg = 0.0;
+  std::size_t fiscal_year = 0;
+  // This month, in the region being stepped.
+  double demand = 0.0, funded = 0.0, start_stock = 0.0, wage_weight = 0.0;
+  // Running totals over regions, this month.
+  double total_wage_weight = 0.0, total_stock = 0.0, total_start = 0.0, total_leavers = 0.0;
+};
+
+struct CareWf::Scratch final : engine::SimulatorScratch {
+  Scratch(std::size_t R, std::size_t A, std::size_t P)
+      : stock_new(R * P), stock_settled(R * P) {
+    for (std::size_t l = 0; l < kLanes; ++l) lanes.emplace_back(R, A, P);
+  }
+
+  std::vector<Lane> lanes;
+  // Staff by region and provider ([r * P + p]), every lane's side by side.
+  std::vector<Lanes<double>> stock_new, stock_settled;
   // Monthly probability of progressing from new to settled staff.
   const engine::BinomialProbability progression = engine::make_binomial_probability(1.0 / 12.0);
 };
@@ -252,42 +292,45 @@ CareWf::CareWf(std::vector<std::string> scenario_names, std::vector<CareWfConfig
   layout_.months = months_;
 }
 
+std::size_t CareWf::batch_size() const { return kLanes; }
+
 std::unique_ptr<engine::SimulatorScratch> CareWf::make_scratch() const {
   const auto& c = scenarios_[0];
   return std::make_unique<Scratch>(c.R(), c.A(), c.P());
 }
 
-// Draws every parameter of `config`, except uncertain ones with a value given (not NaN).
-void CareWf::draw_parameters(const CareWfConfig& config, Draws& draws,
+// Draws every parameter of `config` for one lane, except uncertain ones with a value given (not
+// NaN).
+void CareWf::draw_parameters(const CareWfConfig& config, const Draws& draws, std::size_t lane,
                              std::span<const double> given, std::span<double> values) const {
-  for (int i = 0; i < kParamCount; ++i) values[i] = draws.parameter(config.params[i], i);
+  for (int i = 0; i < kParamCount; ++i) values[i] = draws.parameter(config.params[i], i, lane);
   for (std::size_t j = 0; j < given.size(); ++j) {
     if (!std::isnan(given[j])) values[uncertain_[j]] = given[j];
   }
 }
 
-// MODEL.md "Initial state": from the base configuration and this trajectory's base draws.
-void CareWf::initial_state(const Draws& draws, Scratch& s) const {
+// MODEL.md "Initial state": from the base configuration and the lane's base draws.
+void CareWf::initial_state(const Draws& draws, Lane& lane) const {
   const auto& c = scenarios_[0];
-  const auto& v = s.base;
+  const auto& v = lane.base;
   const auto at = [&](Param p) { return v[static_cast<int>(p)]; };
   MonthPrices prices;
-  prices.compute(c, v, 0, initial_nlw(c, v), at(Param::rlw0), at(Param::outside_wage0), s.wage,
-                 s.share, s.fee);
+  prices.compute(c, v, 0, initial_nlw(c, v), at(Param::rlw0), at(Param::outside_wage0),
+                 lane.wage, lane.share, lane.fee);
   const double care_time = at(Param::care_time);
   for (std::size_t r = 0; r < c.R(); ++r) {
     const double demand =
         client_hours(c, c.population_initial, r, at(Param::prevalence_multiplier), 0.0);
-    s.budget0[r] = c.budget0.empty() ? at(Param::budget_cover0) * demand * prices.fee_avg
-                                     : c.budget0[r];
-    const double funded = std::min(demand, s.budget0[r] / prices.fee_avg);
+    lane.budget0[r] = c.budget0.empty() ? at(Param::budget_cover0) * demand * prices.fee_avg
+                                        : c.budget0[r];
+    const double funded = std::min(demand, lane.budget0[r] / prices.fee_avg);
     for (std::size_t p = 0; p < c.P(); ++p) {
       const double posts =
-          s.share[p] * funded / (c.contract_hours[p] * care_time * kWeeksPerMonth);
+          lane.share[p] * funded / (c.contract_hours[p] * care_time * kWeeksPerMonth);
       const double total = draws.floor(posts * (1.0 - at(Param::vacancy0)));
       const double fresh = draws.floor(at(Param::new_share0) * total);
-      s.stock0_new[r * c.P() + p] = fresh;
-      s.stock0_settled[r * c.P() + p] = total - fresh;
+      lane.stock0_new[r * c.P() + p] = fresh;
+      lane.stock0_settled[r * c.P() + p] = total - fresh;
     }
   }
 }
@@ -295,200 +338,284 @@ void CareWf::initial_state(const Draws& draws, Scratch& s) const {
 void CareWf::simulate_given(std::uint64_t seed, std::uint32_t trajectory,
                             engine::SimulatorScratch& scratch, std::span<double> out,
                             std::span<double> parameters, std::span<const double> given) const {
-  Draws draws(seed, trajectory, mode_ == engine::Mode::expected);
+  Draws draws(seed, trajectory, 1, mode_ == engine::Mode::expected);
   simulate(draws, scratch, out, parameters, given);
 }
 
-void CareWf::simulate_recording(std::uint64_t seed, std::uint32_t trajectory,
+void CareWf::simulate_batch(std::uint64_t seed, std::uint32_t first, std::size_t count,
+                            engine::SimulatorScratch& scratch, std::span<double> out,
+                            std::span<double> parameters, std::span<const double> given) const {
+  if (count == 0 || count > kLanes) {
+    throw std::invalid_argument(
+        fmt::format("care_wf: a batch has 1 to {} trajectories, not {}", kLanes, count));
+  }
+  Draws draws(seed, first, count, mode_ == engine::Mode::expected);
+  simulate(draws, scratch, out, parameters, given);
+}
+
+void CareWf::simulate_recording(std::uint64_t seed, std::uint32_t first, std::size_t count,
                                 engine::SimulatorScratch& scratch, std::span<double> out,
                                 std::span<double> parameters, DrawTape& tape) const {
-  Draws draws(seed, trajectory, mode_ == engine::Mode::expected);
+  Draws draws(seed, first, count, mode_ == engine::Mode::expected);
   tape.values.clear();
   draws.record_to(&tape);
   simulate(draws, scratch, out, parameters, {});
 }
 
-void CareWf::simulate_replaying(std::uint64_t seed, std::uint32_t trajectory,
+void CareWf::simulate_replaying(std::uint64_t seed, std::uint32_t first, std::size_t count,
                                 engine::SimulatorScratch& scratch, std::span<double> out,
                                 std::span<double> parameters, const DrawTape& tape) const {
-  Draws draws(seed, trajectory, mode_ == engine::Mode::expected);
+  Draws draws(seed, first, count, mode_ == engine::Mode::expected);
   draws.replay_from(&tape);
   simulate(draws, scratch, out, parameters, {});
 }
 
 void CareWf::simulate(Draws& draws, engine::SimulatorScratch& scratch, std::span<double> out,
                       std::span<double> parameters, std::span<const double> given) const {
-  if (!given.empty() && given.size() != parameters.size()) {
-    throw std::invalid_argument("care_wf: given parameter values must match the parameters");
+  const std::size_t count = draws.count();
+  const std::size_t U = uncertain_.size(), S = scenarios_.size();
+  if (out.size() != count * layout_.cells() || parameters.size() != count * S * U ||
+      (!given.empty() && given.size() != parameters.size())) {
+    throw std::invalid_argument(
+        "care_wf: the output, parameter and given spans must match the batch");
   }
   auto& s = static_cast<Scratch&>(scratch);
-  const std::size_t U = uncertain_.size();
-  draw_parameters(scenarios_[0], draws, given.empty() ? given : given.first(U), s.base);
-  initial_state(draws, s);
+  // The given values of lane l in scenario k (empty: draw them all).
+  const auto given_for = [&](std::size_t l, std::size_t k) {
+    return given.empty() || l >= count ? std::span<const double>()
+                                       : given.subspan((l * S + k) * U, U);
+  };
+  for (std::size_t l = 0; l < kLanes; ++l) {
+    Lane& lane = s.lanes[l];
+    draw_parameters(scenarios_[0], draws, l, given_for(l, 0), lane.base);
+    initial_state(draws, lane);
+  }
   const std::size_t cells = layout_.cells_per_scenario();
-  for (std::size_t k = 0; k < scenarios_.size(); ++k) {
-    if (k == 0) {
-      s.values = s.base;
-    } else {
-      draw_parameters(scenarios_[k], draws, given.empty() ? given : given.subspan(k * U, U),
-                      s.values);
+  for (std::size_t k = 0; k < S; ++k) {
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      Lane& lane = s.lanes[l];
+      if (k == 0) {
+        lane.values = lane.base;
+      } else {
+        draw_parameters(scenarios_[k], draws, l, given_for(l, k), lane.values);
+      }
+      if (l < count) {
+        for (std::size_t i = 0; i < U; ++i) {
+          parameters[(l * S + k) * U + i] = lane.values[uncertain_[i]];
+        }
+      }
     }
-    for (std::size_t i = 0; i < U; ++i) parameters[k * U + i] = s.values[uncertain_[i]];
-    run_scenario(k, draws, s, out.subspan(k * cells, cells));
+    run_scenario(k, draws, s, out.subspan(k * cells), S * cells);
   }
 }
 
-void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
-                          std::span<double> out) const {
+// Runs scenario `scenario` for every lane; lane l < draws.count() writes its outputs from
+// out[l * stride] on.
+void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s, std::span<double> out,
+                          std::size_t stride) const {
   const auto& c = scenarios_[scenario];
-  const auto& v = s.values;
-  const auto at = [&](Param p) { return v[static_cast<int>(p)]; };
   const std::size_t R = c.R(), A = c.A(), P = c.P(), R1 = R + 1;
   const std::size_t plane = static_cast<std::size_t>(months_) * R1;
-  const auto put = [&](Var var, int t, std::size_t r, double x) {
-    out[var * plane + static_cast<std::size_t>(t) * R1 + r] = x;
+  const std::size_t count = draws.count();
+  const auto put = [&](std::size_t l, Var var, int t, std::size_t r, double x) {
+    out[l * stride + var * plane + static_cast<std::size_t>(t) * R1 + r] = x;
   };
-
-  // State at the start of month 0.
-  s.population = c.population_initial;
-  std::fill(s.shock.begin(), s.shock.end(), 0.0);
-  s.budget = s.budget0;
-  s.stock_new = s.stock0_new;
-  s.stock_settled = s.stock0_settled;
-  double xw = 0.0, z = 0.0;
-  double w_out = at(Param::outside_wage0);
-  double nlw = initial_nlw(c, v), rlw = at(Param::rlw0);
-  std::size_t fiscal_year = 0;
-  const double u_mean = at(Param::u_mean), logit_u_mean = logit(u_mean);
-  double u = logistic(logit_u_mean);
-
-  const double care_time = at(Param::care_time), oncost = at(Param::oncost);
-  const double productivity_new = at(Param::productivity_new);
-  const double multiplier = at(Param::prevalence_multiplier);
+  const auto at = [&](const Lane& lane, Param p) { return lane.values[static_cast<int>(p)]; };
   const bool wage_logit = c.turnover_model == TurnoverModel::wage_logit;
   const std::vector<double>& population_growth = monthly_growth_[scenario];
+
+  // State at the start of month 0.
+  for (std::size_t l = 0; l < kLanes; ++l) {
+    Lane& lane = s.lanes[l];
+    lane.population = c.population_initial;
+    std::fill(lane.shock.begin(), lane.shock.end(), 0.0);
+    lane.budget = lane.budget0;
+    for (std::size_t rp = 0; rp < R * P; ++rp) {
+      s.stock_new[rp][l] = lane.stock0_new[rp];
+      s.stock_settled[rp][l] = lane.stock0_settled[rp];
+    }
+    lane.xw = 0.0;
+    lane.z = 0.0;
+    lane.w_out = at(lane, Param::outside_wage0);
+    lane.nlw = initial_nlw(c, lane.values);
+    lane.rlw = at(lane, Param::rlw0);
+    lane.fiscal_year = 0;
+    lane.u = logistic(logit(at(lane, Param::u_mean)));
+  }
+
+  Lanes<double> wage_shock{}, unemployment_shock{}, growth_shock{};
+  std::vector<Lanes<double>> demand_shock(R);
+  Lanes<double> n{}, left_new{}, left_settled{}, promoted{}, vacant{}, hired{};
+  Lanes<const engine::BinomialProbability*> quit_new{}, quit_settled{}, fill{}, progression{};
+  progression.fill(&s.progression);
   MonthPrices prices;
 
   for (int t = 0; t < months_; ++t) {
     if (t >= 1) {
-      // 1. Macro.
-      xw = at(Param::rho_w) * xw + at(Param::sd_w) * draws.shock(kSiteWageShock, t);
-      w_out *= std::exp(at(Param::g_w) / 12.0 + xw);
-      z = at(Param::rho_u) * z + at(Param::sd_u) * draws.shock(kSiteUnemploymentShock, t);
-      u = logistic(logit_u_mean + z);
-      // 2. April: wage floors and the budget.
-      if (calendar_month_[t] == 4) {
-        ++fiscal_year;
-        nlw = fiscal_year < c.nlw_path.size() ? c.nlw_path[fiscal_year]
-                                              : nlw * (1.0 + at(Param::g_nlw));
-        rlw *= 1.0 + at(Param::g_rlw);
-        const double growth = at(Param::budget_growth_mean) +
-                              at(Param::budget_growth_sd) * draws.shock(kSiteBudgetGrowth, t);
-        for (auto& b : s.budget) b *= 1.0 + growth;
-      }
-      // 3. Demand.
+      draws.shocks(kSiteWageShock, t, wage_shock);
+      draws.shocks(kSiteUnemploymentShock, t, unemployment_shock);
+      const bool april = calendar_month_[t] == 4;
+      if (april) draws.shocks(kSiteBudgetGrowth, t, growth_shock);
       for (std::size_t r = 0; r < R; ++r) {
-        for (std::size_t a = 0; a < A; ++a) s.population[r * A + a] *= population_growth[r * A + a];
-        s.shock[r] = at(Param::shock_rho) * s.shock[r] +
-                     at(Param::shock_sd) * draws.shock(kSiteDemandShock + static_cast<std::uint32_t>(r), t);
+        draws.shocks(kSiteDemandShock + static_cast<std::uint32_t>(r), t, demand_shock[r]);
+      }
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        Lane& lane = s.lanes[l];
+        // 1. Macro.
+        lane.xw = at(lane, Param::rho_w) * lane.xw + at(lane, Param::sd_w) * wage_shock[l];
+        lane.w_out *= std::exp(at(lane, Param::g_w) / 12.0 + lane.xw);
+        lane.z = at(lane, Param::rho_u) * lane.z + at(lane, Param::sd_u) * unemployment_shock[l];
+        lane.u = logistic(logit(at(lane, Param::u_mean)) + lane.z);
+        // 2. April: wage floors and the budget.
+        if (april) {
+          ++lane.fiscal_year;
+          lane.nlw = lane.fiscal_year < c.nlw_path.size()
+                         ? c.nlw_path[lane.fiscal_year]
+                         : lane.nlw * (1.0 + at(lane, Param::g_nlw));
+          lane.rlw *= 1.0 + at(lane, Param::g_rlw);
+          const double growth = at(lane, Param::budget_growth_mean) +
+                                at(lane, Param::budget_growth_sd) * growth_shock[l];
+          for (auto& b : lane.budget) b *= 1.0 + growth;
+        }
+        // 3. Demand.
+        for (std::size_t r = 0; r < R; ++r) {
+          for (std::size_t a = 0; a < A; ++a) {
+            lane.population[r * A + a] *= population_growth[r * A + a];
+          }
+          lane.shock[r] = at(lane, Param::shock_rho) * lane.shock[r] +
+                          at(lane, Param::shock_sd) * demand_shock[r][l];
+        }
       }
     }
-    // 4-6. Demand hours, wages, shares and fees.
-    prices.compute(c, v, t, nlw, rlw, w_out, s.wage, s.share, s.fee);
-    const double unemployment = u - u_mean;
-    // 7 (per provider, the same in every region): leaving and fill probabilities.
-    for (std::size_t p = 0; p < P; ++p) {
-      const double log_relative_wage = std::log(s.wage[p] / w_out);
-      double q[2];
-      for (int k = 0; k < 2; ++k) {
-        double tau = c.turnover_base[p][k];
-        if (wage_logit) {
-          tau = logistic(logit(tau) + at(Param::beta_w) * log_relative_wage +
-                         at(Param::beta_u) * unemployment);
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      Lane& lane = s.lanes[l];
+      // 4-6. Wages, shares and fees.
+      prices.compute(c, lane.values, t, lane.nlw, lane.rlw, lane.w_out, lane.wage, lane.share,
+                     lane.fee);
+      lane.fee_avg = prices.fee_avg;
+      const double unemployment = lane.u - at(lane, Param::u_mean);
+      // 7 (per provider, the same in every region): leaving and fill probabilities.
+      for (std::size_t p = 0; p < P; ++p) {
+        const double log_relative_wage = std::log(lane.wage[p] / lane.w_out);
+        double q[2];
+        for (int k = 0; k < 2; ++k) {
+          double tau = c.turnover_base[p][k];
+          if (wage_logit) {
+            tau = logistic(logit(tau) + at(lane, Param::beta_w) * log_relative_wage +
+                           at(lane, Param::beta_u) * unemployment);
+          }
+          q[k] = 1.0 - std::pow(1.0 - tau, 1.0 / 12.0);
         }
-        q[k] = 1.0 - std::pow(1.0 - tau, 1.0 / 12.0);
+        draws.set_probability(lane.quit_new[p], q[0]);
+        draws.set_probability(lane.quit_settled[p], q[1]);
+        draws.set_probability(lane.fill[p], logistic(logit(c.fill_base[p]) +
+                                                     at(lane, Param::gamma_w) * log_relative_wage +
+                                                     at(lane, Param::gamma_u) * unemployment));
+        lane.hours_per_post[p] = c.contract_hours[p] * at(lane, Param::care_time) * kWeeksPerMonth;
       }
-      draws.set_probability(s.quit_new[p], q[0]);
-      draws.set_probability(s.quit_settled[p], q[1]);
-      draws.set_probability(s.fill[p], logistic(logit(c.fill_base[p]) +
-                                                at(Param::gamma_w) * log_relative_wage +
-                                                at(Param::gamma_u) * unemployment));
-      s.hours_per_post[p] = c.contract_hours[p] * care_time * kWeeksPerMonth;
+      lane.total_wage_weight = lane.total_stock = lane.total_start = lane.total_leavers = 0.0;
     }
 
-    double total_wage_weight = 0.0, total_stock = 0.0, total_start = 0.0, total_leavers = 0.0;
-    double sums[kVarCount] = {};
+    double region[kLanes][kVarCount];
+    double sums[kLanes][kVarCount] = {};
     for (std::size_t r = 0; r < R; ++r) {
-      const double demand = client_hours(c, s.population, r, multiplier, s.shock[r]);
-      const double funded = std::min(demand, s.budget[r] / prices.fee_avg);
-      double region[kVarCount] = {};
-      double start_stock = 0.0, wage_weight = 0.0;
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        Lane& lane = s.lanes[l];
+        lane.demand = client_hours(c, lane.population, r, at(lane, Param::prevalence_multiplier),
+                                   lane.shock[r]);
+        lane.funded = std::min(lane.demand, lane.budget[r] / lane.fee_avg);
+        lane.start_stock = lane.wage_weight = 0.0;
+        std::fill(std::begin(region[l]), std::end(region[l]), 0.0);
+      }
       for (std::size_t p = 0; p < P; ++p) {
         const std::size_t rp = r * P + p;
-        const double hours_per_post = s.hours_per_post[p];
-        const double posts = s.share[p] * funded / hours_per_post;
         const std::uint32_t site = kSiteFlow + static_cast<std::uint32_t>(rp) * 4;
-        double& fresh = s.stock_new[rp];
-        double& settled = s.stock_settled[rp];
-        start_stock += fresh + settled;
-        const double left_new = draws.binomial(fresh, s.quit_new[p], site + Flow::leavers_new, t);
-        const double left_settled =
-            draws.binomial(settled, s.quit_settled[p], site + Flow::leavers_settled, t);
-        const double promoted =
-            draws.binomial(fresh - left_new, s.progression, site + Flow::progression, t);
-        const double vacant = std::max(
-            0.0, draws.floor(posts - (fresh + settled - left_new - left_settled)));
-        const double hired = draws.binomial(vacant, s.fill[p], site + Flow::hiring, t);
-        fresh += hired - left_new - promoted;
-        settled += promoted - left_settled;
-        if (fresh < 0.0 || settled < 0.0) {
-          throw std::logic_error(fmt::format(
-              "care_wf: negative stock in trajectory {}, month {}, region {}, provider {} "
-              "(replay with: carecast run FILE -n {} --threads 1)",
-              draws.trajectory(), t, c.regions[r], c.providers[p], draws.trajectory() + 1));
+        Lanes<double>& fresh = s.stock_new[rp];
+        Lanes<double>& settled = s.stock_settled[rp];
+        for (std::size_t l = 0; l < kLanes; ++l) {
+          quit_new[l] = &s.lanes[l].quit_new[p];
+          quit_settled[l] = &s.lanes[l].quit_settled[p];
+          fill[l] = &s.lanes[l].fill[p];
         }
-        // 8. Outputs of the provider.
-        const double stock = fresh + settled;
-        const double supplied = (fresh * productivity_new + settled) * hours_per_post;
-        const double delivered = std::min(supplied, s.share[p] * funded);
-        region[supplied_hours] += supplied;
-        region[delivered_hours] += delivered;
-        region[headcount] += stock;
-        region[vacancies] += vacant - hired;
-        region[leavers] += left_new + left_settled;
-        region[hires] += hired;
-        region[cost] += delivered * s.fee[p];
-        region[leakage] += delivered * s.fee[p] * c.leakage[p];
-        region[wage_bill] +=
-            stock * c.contract_hours[p] * kWeeksPerMonth * s.wage[p] * (1.0 + oncost);
-        wage_weight += stock * s.wage[p];
+        n = fresh;
+        draws.binomials(n, quit_new, site + Flow::leavers_new, t, left_new);
+        n = settled;
+        draws.binomials(n, quit_settled, site + Flow::leavers_settled, t, left_settled);
+        for (std::size_t l = 0; l < kLanes; ++l) n[l] = fresh[l] - left_new[l];
+        draws.binomials(n, progression, site + Flow::progression, t, promoted);
+        for (std::size_t l = 0; l < kLanes; ++l) {
+          const Lane& lane = s.lanes[l];
+          const double posts = lane.share[p] * lane.funded / lane.hours_per_post[p];
+          vacant[l] = std::max(0.0, draws.floor(posts - (fresh[l] + settled[l] - left_new[l] -
+                                                         left_settled[l])));
+        }
+        n = vacant;
+        draws.binomials(n, fill, site + Flow::hiring, t, hired);
+        for (std::size_t l = 0; l < kLanes; ++l) {
+          Lane& lane = s.lanes[l];
+          lane.start_stock += fresh[l] + settled[l];
+          fresh[l] += hired[l] - left_new[l] - promoted[l];
+          settled[l] += promoted[l] - left_settled[l];
+          if (fresh[l] < 0.0 || settled[l] < 0.0) {
+            throw std::logic_error(fmt::format(
+                "care_wf: negative stock in trajectory {}, month {}, region {}, provider {} "
+                "(replay with: carecast run FILE -n {} --threads 1)",
+                draws.trajectory(l), t, c.regions[r], c.providers[p], draws.trajectory(l) + 1));
+          }
+          // 8. Outputs of the provider.
+          const double hours_per_post = lane.hours_per_post[p];
+          const double stock = fresh[l] + settled[l];
+          const double supplied =
+              (fresh[l] * at(lane, Param::productivity_new) + settled[l]) * hours_per_post;
+          const double delivered = std::min(supplied, lane.share[p] * lane.funded);
+          double* v = region[l];
+          v[supplied_hours] += supplied;
+          v[delivered_hours] += delivered;
+          v[headcount] += stock;
+          v[vacancies] += vacant[l] - hired[l];
+          v[leavers] += left_new[l] + left_settled[l];
+          v[hires] += hired[l];
+          v[cost] += delivered * lane.fee[p];
+          v[leakage] += delivered * lane.fee[p] * c.leakage[p];
+          v[wage_bill] += stock * c.contract_hours[p] * kWeeksPerMonth * lane.wage[p] *
+                          (1.0 + at(lane, Param::oncost));
+          lane.wage_weight += stock * lane.wage[p];
+        }
       }
-      double share_wage = 0.0;
-      for (std::size_t p = 0; p < P; ++p) share_wage += s.share[p] * s.wage[p];
-      region[demand_hours] = demand;
-      region[unmet_hours] = demand - region[delivered_hours];
-      region[gap_hours] = demand - region[supplied_hours];
-      region[turnover_rate] = start_stock > 0.0 ? 12.0 * region[leavers] / start_stock : 0.0;
-      region[care_wage] = region[headcount] > 0.0 ? wage_weight / region[headcount] : share_wage;
-      region[outside_wage] = w_out;
-      region[budget] = s.budget[r];
-      region[funding_gap] = demand * prices.fee_avg - s.budget[r];
-      for (int var = 0; var < kVarCount; ++var) {
-        put(static_cast<Var>(var), t, r, region[var]);
-        sums[var] += region[var];
-      }
-      total_wage_weight += wage_weight;
-      total_stock += region[headcount];
-      total_start += start_stock;
-      total_leavers += region[leavers];
-      if (r + 1 == R) {
-        // The Total region: sums, or weighted means for rates and wages.
-        sums[turnover_rate] = total_start > 0.0 ? 12.0 * total_leavers / total_start : 0.0;
-        sums[care_wage] = total_stock > 0.0 ? total_wage_weight / total_stock : share_wage;
-        sums[outside_wage] = w_out;
+      for (std::size_t l = 0; l < count; ++l) {
+        Lane& lane = s.lanes[l];
+        double* v = region[l];
+        double share_wage = 0.0;
+        for (std::size_t p = 0; p < P; ++p) share_wage += lane.share[p] * lane.wage[p];
+        v[demand_hours] = lane.demand;
+        v[unmet_hours] = lane.demand - v[delivered_hours];
+        v[gap_hours] = lane.demand - v[supplied_hours];
+        v[turnover_rate] = lane.start_stock > 0.0 ? 12.0 * v[leavers] / lane.start_stock : 0.0;
+        v[care_wage] = v[headcount] > 0.0 ? lane.wage_weight / v[headcount] : share_wage;
+        v[outside_wage] = lane.w_out;
+        v[budget] = lane.budget[r];
+        v[funding_gap] = lane.demand * lane.fee_avg - lane.budget[r];
+        for (int var = 0; var < kVarCount; ++var) {
+          put(l, static_cast<Var>(var), t, r, v[var]);
+          sums[l][var] += v[var];
+        }
+        lane.total_wage_weight += lane.wage_weight;
+        lane.total_stock += v[headcount];
+        lane.total_start += lane.start_stock;
+        lane.total_leavers += v[leavers];
+        if (r + 1 == R) {
+          // The Total region: sums, or weighted means for rates and wages.
+          sums[l][turnover_rate] =
+              lane.total_start > 0.0 ? 12.0 * lane.total_leavers / lane.total_start : 0.0;
+          sums[l][care_wage] =
+              lane.total_stock > 0.0 ? lane.total_wage_weight / lane.total_stock : share_wage;
+          sums[l][outside_wage] = lane.w_out;
+        }
       }
     }
-    for (int var = 0; var < kVarCount; ++var) put(static_cast<Var>(var), t, R, sums[var]);
+    for (std::size_t l = 0; l < count; ++l) {
+      for (int var = 0; var < kVarCount; ++var) put(l, static_cast<Var>(var), t, R, sums[l][var]);
+    }
   }
 }
 

@@ -36,28 +36,35 @@ class CareWf final : public engine::Simulator {
   void simulate_given(std::uint64_t seed, std::uint32_t trajectory,
                       engine::SimulatorScratch& scratch, std::span<double> out,
                       std::span<double> parameters, std::span<const double> given) const override;
+  // Trajectories run in engine::kLanes lanes (engine/lane_samplers.h).
+  std::size_t batch_size() const override;
+  void simulate_batch(std::uint64_t seed, std::uint32_t first, std::size_t count,
+                      engine::SimulatorScratch& scratch, std::span<double> out,
+                      std::span<double> parameters, std::span<const double> given) const override;
 
-  // simulate(), recording every shock and flow into `tape`; and simulate() taking them from a
-  // tape recorded for the same trajectory instead of sampling.
-  void simulate_recording(std::uint64_t seed, std::uint32_t trajectory,
+  // simulate_batch(), recording every shock and flow of every lane into `tape`; and
+  // simulate_batch() taking them from a tape recorded for the same batch instead of sampling.
+  void simulate_recording(std::uint64_t seed, std::uint32_t first, std::size_t count,
                           engine::SimulatorScratch& scratch, std::span<double> out,
                           std::span<double> parameters, DrawTape& tape) const;
-  void simulate_replaying(std::uint64_t seed, std::uint32_t trajectory,
+  void simulate_replaying(std::uint64_t seed, std::uint32_t first, std::size_t count,
                           engine::SimulatorScratch& scratch, std::span<double> out,
                           std::span<double> parameters, const DrawTape& tape) const;
 
   const CareWfConfig& config(std::size_t scenario) const { return scenarios_[scenario]; }
 
  private:
+  struct Lane;
   struct Scratch;
   class Draws;
 
   void simulate(Draws& draws, engine::SimulatorScratch& scratch, std::span<double> out,
                 std::span<double> parameters, std::span<const double> given) const;
-  void draw_parameters(const CareWfConfig& config, Draws& draws, std::span<const double> given,
-                       std::span<double> values) const;
-  void initial_state(const Draws& draws, Scratch& s) const;
-  void run_scenario(std::size_t scenario, Draws& draws, Scratch& s, std::span<double> out) const;
+  void draw_parameters(const CareWfConfig& config, const Draws& draws, std::size_t lane,
+                       std::span<const double> given, std::span<double> values) const;
+  void initial_state(const Draws& draws, Lane& lane) const;
+  void run_scenario(std::size_t scenario, Draws& draws, Scratch& s, std::span<double> out,
+                    std::size_t stride) const;
 
   std::vector<CareWfConfig> scenarios_;
   engine::Mode mode_;

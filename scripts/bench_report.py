@@ -464,7 +464,7 @@ def main(argv=None):
             rows)
     if replay_ns is not None and model_ns:
         d.add(f"`CareWf/baseline/replay` runs the same trajectories with their "
-              f"{replay['counters'].get('tape_values', 0):.0f} shocks and binomial flows taken "
+              f"{replay['counters'].get('tape_values_per_trajectory', 0):.0f} shocks and binomial flows taken "
               "from a pre-filled buffer (`CareWf::simulate_replaying` with a `DrawTape` recorded "
               "beforehand; the three parameter draws are still sampled): the model's own "
               f"arithmetic is {fmt_time(replay_ns)} per trajectory "

@@ -204,3 +204,66 @@ TEST(CareWfStochastic, RunnerPassesADesignThroughToTheSavedParameters) {
 
 }  // namespace
 }  // namespace carecast
+
+namespace carecast {
+namespace {
+
+TEST(CareWfStochastic, ABatchGivesEachTrajectoryExactlyWhatItGetsAlone) {
+  // The runner steps trajectories in batches of the model's lanes; which trajectories share a
+  // batch, and how many, must change nothing. Batches of every size from 1 to batch_size(), at
+  // several starts, with a design giving some lanes a parameter value and not others.
+  Harness h(testing::load_file(tiny_path()));
+  const std::size_t batch = h.model->batch_size();
+  ASSERT_GT(batch, 1u);
+  const std::size_t S = h.layout.scenarios.size(), K = h.layout.parameters.size();
+  const std::size_t beta = testing::index_of(h.layout.parameters, "workforce.beta_w");
+  ASSERT_LT(beta, K);
+  const double kDraw = std::numeric_limits<double>::quiet_NaN();
+  // Trajectory i is given beta_w = -0.5 in every scenario when i is a multiple of 3.
+  const auto design = [&](std::uint32_t i, std::span<double> values) {
+    std::fill(values.begin(), values.end(), kDraw);
+    if (i % 3 == 0) {
+      for (std::size_t s = 0; s < S; ++s) values[s * K + beta] = -0.5;
+    }
+  };
+  for (std::uint32_t first : {0u, 5u, 123u}) {
+    for (std::size_t count = 1; count <= batch; ++count) {
+      std::vector<double> out(count * h.layout.cells()), parameters(count * S * K),
+          given(count * S * K);
+      for (std::size_t j = 0; j < count; ++j) {
+        design(first + static_cast<std::uint32_t>(j),
+               std::span(given).subspan(j * S * K, S * K));
+      }
+      h.model->simulate_batch(h.settings.seed, first, count, *h.scratch, out, parameters, given);
+      for (std::size_t j = 0; j < count; ++j) {
+        const auto i = first + static_cast<std::uint32_t>(j);
+        std::vector<double> alone(h.layout.cells()), alone_parameters(S * K), alone_given(S * K);
+        design(i, alone_given);
+        h.model->simulate_given(h.settings.seed, i, *h.scratch, alone, alone_parameters,
+                                alone_given);
+        const auto where = ::testing::Message()
+                           << "trajectory " << i << " in a batch of " << count << " from " << first;
+        ASSERT_TRUE(std::equal(alone.begin(), alone.end(), out.begin() + j * h.layout.cells()))
+            << where;
+        ASSERT_TRUE(std::equal(alone_parameters.begin(), alone_parameters.end(),
+                               parameters.begin() + j * S * K))
+            << where;
+      }
+    }
+  }
+}
+
+TEST(CareWfStochastic, ABatchOfTheWrongSizeIsRejected) {
+  Harness h(testing::load_file(tiny_path()));
+  const std::size_t batch = h.model->batch_size();
+  const std::size_t S = h.layout.scenarios.size(), K = h.layout.parameters.size();
+  for (std::size_t count : {std::size_t{0}, batch + 1}) {
+    std::vector<double> out(count * h.layout.cells()), parameters(count * S * K);
+    EXPECT_THROW(h.model->simulate_batch(h.settings.seed, 0, count, *h.scratch, out, parameters, {}),
+                 std::invalid_argument)
+        << count;
+  }
+}
+
+}  // namespace
+}  // namespace carecast
