@@ -148,23 +148,33 @@ void save(const OutputLayout& layout, const Worker& worker, std::size_t j, std::
   }
 }
 
-// Puts the outputs of the batch's j-th trajectory and its differences from the base into column
-// `column_index` of the buffer, and counts where each scenario is better than the base.
-void buffer_trajectory(const OutputLayout& layout, const Cells& cells, std::size_t block,
-                       std::size_t j, std::size_t column_index, Worker& w) {
-  double* column = w.buffer.data() + column_index;
-  const double* out = w.out.data() + j * cells.outputs;
-  for (std::size_t c = 0; c < cells.outputs; ++c) column[c * block] = out[c];
+// Puts the outputs of the batch's `count` trajectories and their differences from the base into
+// columns first, first + 1, ... of the buffer, and counts where each scenario is better than the
+// base. Cell by cell, so that the batch's values of one cell land side by side (one cache line
+// for a batch of 8 aligned in the block) rather than a block apart.
+void buffer_batch(const OutputLayout& layout, const Cells& cells, std::size_t block,
+                  std::size_t count, std::size_t first, Worker& w) {
+  const double* out = w.out.data();
+  for (std::size_t c = 0; c < cells.outputs; ++c) {
+    double* row = w.buffer.data() + c * block + first;
+    for (std::size_t j = 0; j < count; ++j) row[j] = out[j * cells.outputs + c];
+  }
   const std::size_t plane = cells.per_scenario / layout.variables.size();
-  const double* base = out + cells.base * cells.per_scenario;
+  const std::size_t base = cells.base * cells.per_scenario;
   for (std::size_t k = 0; k + 1 < cells.scenarios; ++k) {
-    const double* scenario = out + cells.diff_scenario(k) * cells.per_scenario;
-    const std::size_t first = k * cells.per_scenario;
+    const std::size_t scenario = cells.diff_scenario(k) * cells.per_scenario;
+    const std::size_t diff_first = k * cells.per_scenario;
     for (std::size_t c = 0; c < cells.per_scenario; ++c) {
-      const double diff = scenario[c] - base[c];
-      column[(cells.outputs + first + c) * block] = diff;
+      double* row = w.buffer.data() + (cells.outputs + diff_first + c) * block + first;
       const int better = layout.better[c / plane];
-      w.better_counts[first + c] += (better > 0 && diff > 0.0) || (better < 0 && diff < 0.0);
+      std::uint64_t wins = 0;
+      for (std::size_t j = 0; j < count; ++j) {
+        const double* trajectory = out + j * cells.outputs;
+        const double diff = trajectory[scenario + c] - trajectory[base + c];
+        row[j] = diff;
+        wins += (better > 0 && diff > 0.0) || (better < 0 && diff < 0.0);
+      }
+      w.better_counts[diff_first + c] += wins;
     }
   }
 }
@@ -225,9 +235,9 @@ RunResult run(const Simulator& simulator, const RunnerOptions& options) {
                     options.given_parameters
                         ? std::span<const double>(w.given).first(count * values)
                         : std::span<const double>());
-                for (std::size_t j = 0; j < count; ++j) {
-                  buffer_trajectory(layout, cells, block, j, i + j - begin, w);
-                  if (i + j < result.saved_trajectories) save(layout, w, j, i + j, result);
+                buffer_batch(layout, cells, block, count, i - begin, w);
+                for (std::size_t j = 0; j < count && i + j < result.saved_trajectories; ++j) {
+                  save(layout, w, j, i + j, result);
                 }
               }
               const std::size_t count = end - begin;
