@@ -158,6 +158,8 @@ struct CareWf::Lane {
   double demand = 0.0, funded = 0.0, start_stock = 0.0, wage_weight = 0.0;
   // Running totals over regions, this month.
   double total_wage_weight = 0.0, total_stock = 0.0, total_start = 0.0, total_leavers = 0.0;
+  double share_wage = 0.0;  // the last region's share-weighted wage (MODEL.md's empty-region case)
+  double logit_u_mean = 0.0;
 };
 
 struct CareWf::Scratch final : engine::SimulatorScratch {
@@ -273,6 +275,12 @@ CareWf::CareWf(std::vector<std::string> scenario_names, std::vector<CareWfConfig
   for (const auto& c : scenarios_) {
     auto& factors = monthly_growth_.emplace_back();
     for (double g : c.population_growth) factors.push_back(std::pow(1.0 + g, 1.0 / 12.0));
+    auto& turnover = logit_turnover_.emplace_back();
+    auto& fill = logit_fill_.emplace_back();
+    for (std::size_t p = 0; p < c.P(); ++p) {
+      turnover.push_back({logit(c.turnover_base[p][0]), logit(c.turnover_base[p][1])});
+      fill.push_back(logit(c.fill_base[p]));
+    }
   }
   for (int i = 0; i < kParamCount; ++i) {
     const bool uncertain = std::any_of(scenarios_.begin(), scenarios_.end(),
@@ -440,7 +448,8 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s, std::s
     lane.nlw = initial_nlw(c, lane.values);
     lane.rlw = at(lane, Param::rlw0);
     lane.fiscal_year = 0;
-    lane.u = logistic(logit(at(lane, Param::u_mean)));
+    lane.logit_u_mean = logit(at(lane, Param::u_mean));
+    lane.u = logistic(lane.logit_u_mean);
   }
 
   Lanes<double> wage_shock{}, unemployment_shock{}, growth_shock{};
@@ -465,7 +474,7 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s, std::s
         lane.xw = at(lane, Param::rho_w) * lane.xw + at(lane, Param::sd_w) * wage_shock[l];
         lane.w_out *= std::exp(at(lane, Param::g_w) / 12.0 + lane.xw);
         lane.z = at(lane, Param::rho_u) * lane.z + at(lane, Param::sd_u) * unemployment_shock[l];
-        lane.u = logistic(logit(at(lane, Param::u_mean)) + lane.z);
+        lane.u = logistic(lane.logit_u_mean + lane.z);
         // 2. April: wage floors and the budget.
         if (april) {
           ++lane.fiscal_year;
@@ -501,14 +510,15 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s, std::s
         for (int k = 0; k < 2; ++k) {
           double tau = c.turnover_base[p][k];
           if (wage_logit) {
-            tau = logistic(logit(tau) + at(lane, Param::beta_w) * log_relative_wage +
+            tau = logistic(logit_turnover_[scenario][p][k] +
+                           at(lane, Param::beta_w) * log_relative_wage +
                            at(lane, Param::beta_u) * unemployment);
           }
           q[k] = 1.0 - std::pow(1.0 - tau, 1.0 / 12.0);
         }
         draws.set_probability(lane.quit_new[p], q[0]);
         draws.set_probability(lane.quit_settled[p], q[1]);
-        draws.set_probability(lane.fill[p], logistic(logit(c.fill_base[p]) +
+        draws.set_probability(lane.fill[p], logistic(logit_fill_[scenario][p] +
                                                      at(lane, Param::gamma_w) * log_relative_wage +
                                                      at(lane, Param::gamma_u) * unemployment));
         lane.hours_per_post[p] = c.contract_hours[p] * at(lane, Param::care_time) * kWeeksPerMonth;
@@ -517,7 +527,6 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s, std::s
     }
 
     double region[kLanes][kVarCount];
-    double sums[kLanes][kVarCount] = {};
     for (std::size_t r = 0; r < R; ++r) {
       for (std::size_t l = 0; l < kLanes; ++l) {
         Lane& lane = s.lanes[l];
@@ -595,26 +604,30 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s, std::s
         v[outside_wage] = lane.w_out;
         v[budget] = lane.budget[r];
         v[funding_gap] = lane.demand * lane.fee_avg - lane.budget[r];
-        for (int var = 0; var < kVarCount; ++var) {
-          put(l, static_cast<Var>(var), t, r, v[var]);
-          sums[l][var] += v[var];
-        }
+        for (int var = 0; var < kVarCount; ++var) put(l, static_cast<Var>(var), t, r, v[var]);
         lane.total_wage_weight += lane.wage_weight;
         lane.total_stock += v[headcount];
         lane.total_start += lane.start_stock;
         lane.total_leavers += v[leavers];
-        if (r + 1 == R) {
-          // The Total region: sums, or weighted means for rates and wages.
-          sums[l][turnover_rate] =
-              lane.total_start > 0.0 ? 12.0 * lane.total_leavers / lane.total_start : 0.0;
-          sums[l][care_wage] =
-              lane.total_stock > 0.0 ? lane.total_wage_weight / lane.total_stock : share_wage;
-          sums[l][outside_wage] = lane.w_out;
-        }
+        lane.share_wage = share_wage;
       }
     }
+    // The Total region: sums over the regions in order, or weighted means for rates and wages.
+    // (Summed back from the outputs rather than alongside them: a vectorised sum over a region's
+    // freshly stored values stalls on store forwarding.)
     for (std::size_t l = 0; l < count; ++l) {
-      for (int var = 0; var < kVarCount; ++var) put(l, static_cast<Var>(var), t, R, sums[l][var]);
+      const Lane& lane = s.lanes[l];
+      for (int var = 0; var < kVarCount; ++var) {
+        const double* values = &out[l * stride + var * plane + static_cast<std::size_t>(t) * R1];
+        double sum = 0.0;
+        for (std::size_t r = 0; r < R; ++r) sum += values[r];
+        put(l, static_cast<Var>(var), t, R, sum);
+      }
+      put(l, turnover_rate, t, R,
+          lane.total_start > 0.0 ? 12.0 * lane.total_leavers / lane.total_start : 0.0);
+      put(l, care_wage, t, R,
+          lane.total_stock > 0.0 ? lane.total_wage_weight / lane.total_stock : lane.share_wage);
+      put(l, outside_wage, t, R, lane.w_out);
     }
   }
 }

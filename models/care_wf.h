@@ -5,6 +5,7 @@
 // numbers (common random numbers): each variate is addressed by (seed, trajectory, site, month).
 #pragma once
 
+#include <array>
 #include <memory>
 #include <span>
 #include <string>
@@ -71,6 +72,9 @@ class CareWf final : public engine::Simulator {
   int months_;
   std::vector<int> calendar_month_;            // [t] 1..12
   std::vector<std::vector<double>> monthly_growth_;  // [scenario][R * A]: (1 + g)^(1/12)
+  // [scenario][provider]: logits of the base turnover rates (new, settled) and fill rates.
+  std::vector<std::vector<std::array<double, 2>>> logit_turnover_;
+  std::vector<std::vector<double>> logit_fill_;
   std::vector<int> uncertain_;                 // Param indices drawn in some scenario
   engine::OutputLayout layout_;
 };
