@@ -6,10 +6,11 @@
 // baseline); block 1 is block 0's trajectories in reverse order.
 //
 //   Reduction/insert/block_buffered     what engine::run does per block of trajectories:
-//                                       transpose each trajectory into the block buffer, add
-//                                       each cell's values to its sketch (add_all), summarise the
-//                                       block's moments (summarise_block) and push them into the
-//                                       run's MomentCascade. Items: trajectories.
+//                                       transpose batches of 8 trajectories (care_wf's lanes)
+//                                       cell by cell into the block buffer, then per cell add
+//                                       its values to its sketch (add_all) and summarise its
+//                                       moments (summarise_cell), and push the block's moments
+//                                       into the run's MomentCascade. Items: trajectories.
 //   Reduction/insert/block_sketches     only the sketch part of that (items: trajectories)
 //   Reduction/insert/block_moments      only the summarise_block + push part (items: trajectories)
 //   Reduction/insert/per_trajectory     the unbuffered alternative: MomentCascade::add of one
@@ -95,20 +96,31 @@ void InsertBlock(benchmark::State& state, Part part) {
   for (auto _ : state) {
     const double* values = prepared[b].data();
     if (part == Part::all) {
-      // The runner's transpose: trajectory j becomes column j of the block buffer.
-      for (std::size_t j = 0; j < block; ++j) {
-        const double* from = trajectory(b, j).data();
-        double* column = buffer.data() + j;
-        for (std::size_t c = 0; c < o.cells; ++c) column[c * block] = from[c];
+      // The runner's transpose: a batch's values of one cell side by side in the block buffer.
+      constexpr std::size_t kBatch = 8;
+      for (std::size_t first = 0; first < block; first += kBatch) {
+        const double* from[kBatch];
+        for (std::size_t j = 0; j < kBatch; ++j) from[j] = trajectory(b, first + j).data();
+        for (std::size_t c = 0; c < o.cells; ++c) {
+          double* row = buffer.data() + c * block + first;
+          for (std::size_t j = 0; j < kBatch; ++j) row[j] = from[j][c];
+        }
       }
-      values = buffer.data();
+      // Then each cell once, for its sketch and its moments together.
+      auto nodes = engine::block_nodes(o.cells, block);
+      for (std::size_t c = 0; c < o.cells; ++c) {
+        const double* row = buffer.data() + c * block;
+        sketches[c].add_all(std::span<const double>(row, block));
+        engine::summarise_cell(row, block, nodes, c);
+      }
+      for (auto& node : nodes) total.push(std::move(node));
     }
-    if (part != Part::moments) {
+    if (part == Part::sketches) {
       for (std::size_t c = 0; c < o.cells; ++c) {
         sketches[c].add_all(std::span<const double>(values + c * block, block));
       }
     }
-    if (part != Part::sketches) {
+    if (part == Part::moments) {
       for (auto& node : engine::summarise_block(std::span<const double>(values, o.cells * block),
                                                 o.cells, block, block)) {
         total.push(std::move(node));

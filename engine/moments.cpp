@@ -66,27 +66,38 @@ void pairwise(const double* x, std::size_t n, double* mean, double* m2) {
 
 }  // namespace
 
+std::vector<Moments> block_nodes(std::size_t cells, std::size_t count) {
+  std::vector<Moments> nodes;
+  for (int level = 63; level >= 0; --level) {
+    const std::size_t size = std::size_t{1} << level;
+    if ((count & size) == 0) continue;
+    Moments& node = nodes.emplace_back();
+    node.count = size;
+    node.level = level;
+    node.mean.resize(cells);
+    node.m2.resize(cells);
+  }
+  return nodes;
+}
+
+void summarise_cell(const double* values, std::size_t count, std::span<Moments> nodes,
+                    std::size_t cell) {
+  std::size_t offset = 0;
+  for (Moments& node : nodes) {
+    const auto size = static_cast<std::size_t>(node.count);
+    if (offset + size > count) throw std::invalid_argument("summarise_cell: nodes do not match");
+    pairwise(values + offset, size, &node.mean[cell], &node.m2[cell]);
+    offset += size;
+  }
+}
+
 std::vector<Moments> summarise_block(std::span<const double> values, std::size_t cells,
                                      std::size_t count, std::size_t stride) {
   if (count > stride || (cells > 0 && (cells - 1) * stride + count > values.size())) {
     throw std::invalid_argument("summarise_block: values too short");
   }
-  std::vector<Moments> nodes;
-  std::size_t offset = 0;
-  for (int level = 63; level >= 0; --level) {
-    const std::size_t size = std::size_t{1} << level;
-    if ((count & size) == 0) continue;
-    Moments node;
-    node.count = size;
-    node.level = level;
-    node.mean.resize(cells);
-    node.m2.resize(cells);
-    for (std::size_t c = 0; c < cells; ++c) {
-      pairwise(values.data() + c * stride + offset, size, &node.mean[c], &node.m2[c]);
-    }
-    nodes.push_back(std::move(node));
-    offset += size;
-  }
+  std::vector<Moments> nodes = block_nodes(cells, count);
+  for (std::size_t c = 0; c < cells; ++c) summarise_cell(values.data() + c * stride, count, nodes, c);
   return nodes;
 }
 

@@ -32,6 +32,14 @@ struct Moments {
 std::vector<Moments> summarise_block(std::span<const double> values, std::size_t cells,
                                      std::size_t count, std::size_t stride);
 
+// summarise_block() a cell at a time, for callers that visit each cell's values anyway:
+// block_nodes() makes the nodes (zeroed, one per set bit of `count`, largest first) and
+// summarise_cell() fills cell `cell` of them from that cell's `count` values. The result is
+// bit-identical to summarise_block().
+std::vector<Moments> block_nodes(std::size_t cells, std::size_t count);
+void summarise_cell(const double* values, std::size_t count, std::span<Moments> nodes,
+                    std::size_t cell);
+
 class MomentCascade {
  public:
   explicit MomentCascade(std::size_t cells) : cells_(cells) {}

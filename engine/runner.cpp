@@ -240,11 +240,15 @@ RunResult run(const Simulator& simulator, const RunnerOptions& options) {
                   save(layout, w, j, i + j, result);
                 }
               }
+              // Each cell's values once, for its sketch and its moments together.
               const std::size_t count = end - begin;
+              auto& nodes = finished[b - first];
+              nodes = block_nodes(cells.total, count);
               for (std::size_t c = 0; c < cells.total; ++c) {
-                w.sketches[c].add_all(std::span(w.buffer.data() + c * block, count));
+                const double* row = w.buffer.data() + c * block;
+                w.sketches[c].add_all(std::span(row, count));
+                summarise_cell(row, count, nodes, c);
               }
-              finished[b - first] = summarise_block(w.buffer, cells.total, count, block);
               if (options.on_block) options.on_block(count);
             }
           },
