@@ -1,47 +1,277 @@
+// The lane samplers: the scalar samplers' arithmetic, operation for operation, on 8 lanes at once.
+//
+// Every lane's first Philox block comes from one vectorised Philox (engine/philox_lanes.h), and
+// its first uniform from the first two words, as RandomStream::uniform() makes it. The binomial
+// then runs, on all lanes together with masks, what the scalar sampler (engine/samplers.cpp) runs
+// on one: the setup of make_binomial_setup, the inversion search and the one-uniform path of
+// BTRS, each a fixed sequence of IEEE operations (sqrt, division and floor are correctly rounded
+// in the vector units as in the scalar ones; the build sets -ffp-contract=off so that neither
+// side fuses a multiply-add). The rare lanes that need more, BTRS lanes whose first uniform
+// misses the one-uniform path, finish in the scalar code from their resumed stream, and
+// (1 - p')^n for n >= 64 takes the scalar std::exp. tests/engine/lane_samplers_test.cpp checks
+// lane against scalar, bit for bit.
 #include "engine/lane_samplers.h"
 
+#include <array>
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
+#include "engine/philox_lanes.h"
+
+#ifdef __AVX__
+#include <immintrin.h>
+#endif
+
+// 64-byte vectors are two AVX registers; no such vector crosses a non-inlined call.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
 namespace carecast::engine {
+
+static_assert(kLanes == kPhiloxLanes);
 
 namespace {
 
-RandomStream open(const LaneAddresses& address, std::size_t lane) {
-  return RandomStream({address.seed, address.trajectory[lane], address.site, address.month});
+// GCC/Clang vector extensions: element-wise arithmetic and comparisons on all 8 lanes; a
+// comparison gives -1 (true) or 0 per lane, and `mask ? a : b` selects lane by lane.
+using D8 = double __attribute__((vector_size(64)));
+using I8 = std::int64_t __attribute__((vector_size(64)));
+using U8 = std::uint64_t __attribute__((vector_size(64)));
+using U32x8 = std::uint32_t __attribute__((vector_size(32)));
+
+// Constants of samplers.cpp (kBtrsThreshold, kInversionCap), the same values.
+constexpr double kBtrsThreshold = 20;
+constexpr int kInversionCap = 100;
+constexpr double kInversionCapD = kInversionCap;
+
+// 1 / x, the same table as the scalar inversion's.
+constexpr auto kReciprocals = [] {
+  std::array<double, kInversionCap + 1> table{};
+  for (std::size_t x = 1; x < table.size(); ++x) table[x] = 1.0 / static_cast<double>(x);
+  return table;
+}();
+
+inline D8 load(const Lanes<double>& x) {
+  D8 v;
+  std::memcpy(&v, x.data(), sizeof v);
+  return v;
 }
 
-std::int64_t count(double n) {
-  if (!(n >= 0 && n <= 0x1.0p53) || std::floor(n) != n) {
-    throw std::invalid_argument("sample_binomial_lanes: n must be a whole number in [0, 2^53], "
-                                "but is " + std::to_string(n));
-  }
-  return static_cast<std::int64_t>(n);
+inline void store(Lanes<double>& x, D8 v) { std::memcpy(x.data(), &v, sizeof v); }
+
+inline bool any(I8 mask) {
+#ifdef __AVX__
+  __m256i h[2];
+  std::memcpy(h, &mask, sizeof mask);
+  return !_mm256_testz_si256(_mm256_or_si256(h[0], h[1]), _mm256_or_si256(h[0], h[1]));
+#else
+  std::int64_t acc = 0;
+  for (std::size_t l = 0; l < kLanes; ++l) acc |= mask[l];
+  return acc != 0;
+#endif
 }
+
+inline bool all(I8 mask) { return !any(~mask); }
+
+inline D8 floor8(D8 x) {
+#ifdef __AVX__
+  __m256d h[2];
+  std::memcpy(h, &x, sizeof x);
+  h[0] = _mm256_floor_pd(h[0]);
+  h[1] = _mm256_floor_pd(h[1]);
+  std::memcpy(&x, h, sizeof x);
+#else
+  for (std::size_t l = 0; l < kLanes; ++l) x[l] = std::floor(x[l]);
+#endif
+  return x;
+}
+
+inline D8 sqrt8(D8 x) {
+#ifdef __AVX__
+  __m256d h[2];
+  std::memcpy(h, &x, sizeof x);
+  h[0] = _mm256_sqrt_pd(h[0]);
+  h[1] = _mm256_sqrt_pd(h[1]);
+  std::memcpy(&x, h, sizeof x);
+#else
+  for (std::size_t l = 0; l < kLanes; ++l) x[l] = std::sqrt(x[l]);
+#endif
+  return x;
+}
+
+inline D8 abs8(D8 x) {
+  return std::bit_cast<D8>(std::bit_cast<U8>(x) & (U8{} + 0x7FFFFFFFFFFFFFFFull));
+}
+
+inline D8 broadcast(double x) { return D8{} + x; }
+
+// The first Philox block of every lane's stream: counter {0, month, site, trajectory[l]}.
+void first_blocks(const LaneAddresses& address, PhiloxLaneWords& block) {
+  PhiloxLaneWords counter;
+  for (std::size_t l = 0; l < kLanes; ++l) {
+    counter[0][l] = 0;
+    counter[1][l] = address.month;
+    counter[2][l] = address.site;
+    counter[3][l] = address.trajectory[l];
+  }
+  philox4x32_lanes(counter, static_cast<std::uint32_t>(address.seed),
+                   static_cast<std::uint32_t>(address.seed >> 32), block);
+}
+
+// RandomStream::to_unit of words 0 and 1: k = the top 52 of their 64 bits, as a double by the
+// exponent trick (2^52 + k has k for mantissa), then (2^52 + k) - (2^52 - 1/2) = k + 1/2 exactly,
+// times 2^-52: the same double as (double(k) + 0.5) * 2^-52.
+inline D8 first_uniforms(const PhiloxLaneWords& block) {
+  U32x8 w0, w1;
+  std::memcpy(&w0, block[0].data(), sizeof w0);
+  std::memcpy(&w1, block[1].data(), sizeof w1);
+  const U8 hi = __builtin_convertvector(w0, U8);
+  const U8 lo = __builtin_convertvector(w1, U8);
+  const U8 bits = (hi << 20) | (lo >> 12) | 0x4330000000000000ull;
+  return (std::bit_cast<D8>(bits) - (0x1.0p52 - 0.5)) * 0x1.0p-52;
+}
+
+StreamAddress lane_address(const LaneAddresses& address, std::size_t lane) {
+  return {address.seed, address.trajectory[lane], address.site, address.month};
+}
+
+[[noreturn]] void throw_bad_count(double n) {
+  throw std::invalid_argument("sample_binomial_lanes: n must be a whole number in [0, 2^53], "
+                              "but is " + std::to_string(n));
+}
+
+// What n == 0 lanes read in place of their probability (which they may leave null).
+const BinomialProbability kUnused{};
 
 }  // namespace
 
-// Reference implementation: one lane at a time through the scalar samplers.
 void sample_standard_normal_lanes(const LaneAddresses& address, Lanes<double>& out) {
-  for (std::size_t l = 0; l < kLanes; ++l) {
-    auto stream = open(address, l);
-    out[l] = sample_normal(stream, 0.0, 1.0);
-  }
+  PhiloxLaneWords block;
+  first_blocks(address, block);
+  Lanes<double> u;
+  store(u, first_uniforms(block));
+  // sample_normal(stream, 0, 1) = 0 + 1 * ppnd16(u).
+  for (std::size_t l = 0; l < kLanes; ++l) out[l] = 0.0 + 1.0 * normal_quantile(u[l]);
 }
 
 void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
                            const Lanes<const BinomialProbability*>& probability,
                            Lanes<double>& out) {
-  for (std::size_t l = 0; l < kLanes; ++l) {
-    const std::int64_t k = count(n[l]);
-    if (k == 0) {
-      out[l] = 0.0;
-      continue;
+  const D8 nd = load(n);
+  if (!all((nd >= 0) & (nd <= 0x1.0p53) & (floor8(nd) == nd))) [[unlikely]] {
+    for (const double count : n) {
+      if (!(count >= 0 && count <= 0x1.0p53) || std::floor(count) != count) {
+        throw_bad_count(count);
+      }
     }
-    auto stream = open(address, l);
-    out[l] = static_cast<double>(sample_binomial(stream, k, *probability[l]));
   }
+
+  // The p-dependent constants of every lane (BinomialProbability), as vectors.
+  Lanes<double> p_, p_small_, q_, r_, log_q_;
+  std::array<Lanes<double>, 6> q_powers_;
+  Lanes<std::int64_t> mirrored_;
+  for (std::size_t l = 0; l < kLanes; ++l) {
+    const BinomialProbability& lane = n[l] == 0 ? kUnused : *probability[l];
+    p_[l] = lane.p;
+    p_small_[l] = lane.p_small;
+    q_[l] = lane.q;
+    r_[l] = lane.r;
+    log_q_[l] = lane.log_q;
+    mirrored_[l] = lane.mirrored ? -1 : 0;
+    for (std::size_t i = 0; i < 6; ++i) q_powers_[i][l] = lane.q_powers[i];
+  }
+  const D8 p = load(p_), p_small = load(p_small_), q = load(q_), r = load(r_);
+  I8 mirrored;
+  std::memcpy(&mirrored, mirrored_.data(), sizeof mirrored);
+
+  // make_setup: constants, then inversion below n p' = 20 and BTRS from there.
+  const I8 constant = (nd == 0) | (p == 0) | (p == 1);
+  D8 x = (p == 1) ? nd : D8{};  // the constants' values; the other lanes are set below
+  if (all(constant)) {
+    store(out, x);
+    return;
+  }
+  const D8 np = nd * p_small;
+  const I8 inversion = ~constant & (np < kBtrsThreshold);
+  const I8 btrs = ~constant & ~(np < kBtrsThreshold);
+  const D8 nr = (nd + 1) * r;
+
+  PhiloxLaneWords block;
+  first_blocks(address, block);
+  const D8 u = first_uniforms(block);
+
+  if (any(inversion)) {
+    // pmf(0) = (1 - p')^n: for n < 64 the product of the q^(2^i) of n's set bits, in increasing
+    // i as power_of_complement() multiplies them (2^52 + n has n in its low mantissa bits).
+    const U8 bits = std::bit_cast<U8>(nd + 0x1.0p52);
+    D8 pmf = broadcast(1.0);
+    for (std::size_t i = 0; i < 6; ++i) {
+      pmf = (bits & (U8{} + (1ull << i))) != 0 ? pmf * load(q_powers_[i]) : pmf;
+    }
+    const I8 by_exp = inversion & (nd >= 64);
+    if (any(by_exp)) {
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        if (by_exp[l]) pmf[l] = std::exp(n[l] * log_q_[l]);
+      }
+    }
+    // The sequential search: every active lane is at the same count k - 1, so 1 / k is one
+    // table entry for all of them.
+    const D8 cap = nd < kInversionCapD ? nd : broadcast(kInversionCapD);
+    D8 left = u;
+    D8 count{};
+    I8 active = inversion & (left > pmf) & (count < cap);
+    for (int k = 1; any(active); ++k) {
+      left = active ? left - pmf : left;
+      count = active ? broadcast(static_cast<double>(k)) : count;
+      pmf = active ? pmf * (nr * kReciprocals[static_cast<std::size_t>(k)] - r) : pmf;
+      active &= (left > pmf) & (count < cap);
+    }
+    x = inversion ? count : x;
+  }
+
+  if (any(btrs)) {
+    // init_btrs, then the one-uniform path of sample_btrs.
+    const D8 spq = sqrt8(nd * p_small * q);
+    const D8 b = 1.15 + 2.53 * spq;
+    const D8 a = -0.0873 + 0.0248 * b + 0.01 * p_small;
+    const D8 c = nd * p_small + 0.5;
+    const D8 v_r = 0.92 - 4.2 / b;
+    const D8 u_rv_r = 0.86 * v_r;
+    const D8 box = u / v_r - 0.43;
+    const D8 k = floor8((2.0 * a / (0.5 - abs8(box)) + b) * box + c);
+    const I8 fast = btrs & (u <= u_rv_r);
+    x = fast ? k : x;
+    const I8 slow = btrs & ~fast;
+    if (any(slow)) {
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        if (!slow[l]) continue;
+        BinomialSetup setup;
+        setup.method = BinomialSetup::Method::kBtrs;
+        setup.mirrored = mirrored[l] != 0;
+        setup.n = static_cast<std::int64_t>(n[l]);
+        setup.nd = n[l];
+        setup.r = r[l];
+        setup.nr = nr[l];
+        setup.a = a[l];
+        setup.b = b[l];
+        setup.c = c[l];
+        setup.alpha = (2.83 + 5.1 / setup.b) * spq[l];
+        setup.v_r = v_r[l];
+        setup.u_rv_r = u_rv_r[l];
+        setup.m = std::floor((setup.nd + 1) * p_small[l]);
+        const std::array<std::uint32_t, 4> first = {block[0][l], block[1][l], block[2][l],
+                                                    block[3][l]};
+        auto stream = RandomStream::resume(lane_address(address, l), first, 2);
+        x[l] = static_cast<double>(finish_btrs(stream, setup, u[l]));
+      }
+    }
+  }
+
+  // Mirrored lanes drew failures.
+  x = (~constant & mirrored) ? nd - x : x;
+  store(out, x);
 }
 
 }  // namespace carecast::engine
