@@ -168,23 +168,21 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
     }
   }
 
-  // The p-dependent constants of every lane (BinomialProbability), as vectors.
-  Lanes<double> p_, p_small_, q_, r_, log_q_;
-  std::array<Lanes<double>, 6> q_powers_;
-  Lanes<std::int64_t> mirrored_;
+  // The p-dependent constants of every lane (BinomialProbability), as vectors: broadcast when
+  // the lanes share one (as care_wf's trajectories share a month's probabilities), else gathered.
+  Lanes<const BinomialProbability*> lane;
+  bool shared = true;
   for (std::size_t l = 0; l < kLanes; ++l) {
-    const BinomialProbability& lane = n[l] == 0 ? kUnused : *probability[l];
-    p_[l] = lane.p;
-    p_small_[l] = lane.p_small;
-    q_[l] = lane.q;
-    r_[l] = lane.r;
-    log_q_[l] = lane.log_q;
-    mirrored_[l] = lane.mirrored ? -1 : 0;
-    for (std::size_t i = 0; i < 6; ++i) q_powers_[i][l] = lane.q_powers[i];
+    lane[l] = n[l] == 0 ? &kUnused : probability[l];
+    shared &= probability[l] == probability[0];
   }
-  const D8 p = load(p_), p_small = load(p_small_), q = load(q_), r = load(r_);
-  I8 mirrored;
-  std::memcpy(&mirrored, mirrored_.data(), sizeof mirrored);
+  if (shared && probability[0] != nullptr) lane.fill(probability[0]);
+  const auto field = [&lane, shared](auto member) {
+    if (shared) return broadcast(lane[0]->*member);
+    return D8{lane[0]->*member, lane[1]->*member, lane[2]->*member, lane[3]->*member,
+              lane[4]->*member, lane[5]->*member, lane[6]->*member, lane[7]->*member};
+  };
+  const D8 p = field(&BinomialProbability::p);
 
   // make_setup: constants, then inversion below n p' = 20 and BTRS from there.
   const I8 constant = (nd == 0) | (p == 0) | (p == 1);
@@ -193,6 +191,8 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
     store(out, x);
     return;
   }
+  const D8 p_small = field(&BinomialProbability::p_small);
+  const D8 r = field(&BinomialProbability::r);
   const D8 np = nd * p_small;
   const I8 inversion = ~constant & (np < kBtrsThreshold);
   const I8 btrs = ~constant & ~(np < kBtrsThreshold);
@@ -208,31 +208,52 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
     const U8 bits = std::bit_cast<U8>(nd + 0x1.0p52);
     D8 pmf = broadcast(1.0);
     for (std::size_t i = 0; i < 6; ++i) {
-      pmf = (bits & (U8{} + (1ull << i))) != 0 ? pmf * load(q_powers_[i]) : pmf;
+      const D8 power = shared ? broadcast(lane[0]->q_powers[i])
+                              : D8{lane[0]->q_powers[i], lane[1]->q_powers[i],
+                                   lane[2]->q_powers[i], lane[3]->q_powers[i],
+                                   lane[4]->q_powers[i], lane[5]->q_powers[i],
+                                   lane[6]->q_powers[i], lane[7]->q_powers[i]};
+      pmf = (bits & (U8{} + (1ull << i))) != 0 ? pmf * power : pmf;
     }
+    // For n >= 64 exp(n log q), by the scalar std::exp; lanes with the same n and q share it.
     const I8 by_exp = inversion & (nd >= 64);
     if (any(by_exp)) {
+      const D8 log_q = field(&BinomialProbability::log_q);
+      const D8 exponent = nd * log_q;
+      double last_exponent = 0, last_power = 1;  // exp(0)
       for (std::size_t l = 0; l < kLanes; ++l) {
-        if (by_exp[l]) pmf[l] = std::exp(n[l] * log_q_[l]);
+        if (!by_exp[l]) continue;
+        if (exponent[l] != last_exponent) {
+          last_exponent = exponent[l];
+          last_power = std::exp(last_exponent);
+        }
+        pmf[l] = last_power;
       }
     }
-    // The sequential search: every active lane is at the same count k - 1, so 1 / k is one
-    // table entry for all of them.
+    // The sequential search, on every lane until each has stopped: lane l stops at the first
+    // count at which the scalar loop's condition (u > pmf && x < cap) fails. Before that its
+    // arithmetic is the scalar loop's; after it, it goes on unused. Every lane at step k is at
+    // count k, so 1 / k is one table entry for all of them.
     const D8 cap = nd < kInversionCapD ? nd : broadcast(kInversionCapD);
     D8 left = u;
     D8 count{};
-    I8 active = inversion & (left > pmf) & (count < cap);
-    for (int k = 1; any(active); ++k) {
-      left = active ? left - pmf : left;
-      count = active ? broadcast(static_cast<double>(k)) : count;
-      pmf = active ? pmf * (nr * kReciprocals[static_cast<std::size_t>(k)] - r) : pmf;
-      active &= (left > pmf) & (count < cap);
+    I8 running = inversion & (left > pmf) & (count < cap);
+    for (int k = 1; any(running); ++k) {
+      const D8 kd = broadcast(static_cast<double>(k));
+      left = left - pmf;
+      pmf = pmf * (nr * kReciprocals[static_cast<std::size_t>(k)] - r);
+      count = running ? kd : count;
+      running &= (left > pmf) & (kd < cap);
     }
     x = inversion ? count : x;
   }
 
+  // BinomialProbability::mirrored, which make_binomial_probability sets to p > 1/2 (the
+  // constant lanes, p in {0, 1}, are left alone).
+  const I8 mirrored = p > 0.5;
   if (any(btrs)) {
     // init_btrs, then the one-uniform path of sample_btrs.
+    const D8 q = field(&BinomialProbability::q);
     const D8 spq = sqrt8(nd * p_small * q);
     const D8 b = 1.15 + 2.53 * spq;
     const D8 a = -0.0873 + 0.0248 * b + 0.01 * p_small;
