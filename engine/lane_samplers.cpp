@@ -46,6 +46,10 @@ constexpr double kBtrsThreshold = 20;
 constexpr int kInversionCap = 100;
 constexpr double kInversionCapD = kInversionCap;
 
+// BTRS attempts made on the lanes together; a lane still drawing after them (probability below
+// 2^-16) finishes in the scalar code.
+constexpr int kVectorAttempts = 16;
+
 // 1 / x, the same table as the scalar inversion's.
 constexpr auto kReciprocals = [] {
   std::array<double, kInversionCap + 1> table{};
@@ -105,13 +109,19 @@ inline D8 abs8(D8 x) {
   return std::bit_cast<D8>(std::bit_cast<U8>(x) & (U8{} + 0x7FFFFFFFFFFFFFFFull));
 }
 
+// std::copysign(0.5, x).
+inline D8 copysign_half(D8 x) {
+  return std::bit_cast<D8>((std::bit_cast<U8>(x) & (U8{} + 0x8000000000000000ull)) |
+                           std::bit_cast<U8>(D8{} + 0.5));
+}
+
 inline D8 broadcast(double x) { return D8{} + x; }
 
-// The first Philox block of every lane's stream: counter {0, month, site, trajectory[l]}.
-void first_blocks(const LaneAddresses& address, PhiloxLaneWords& block) {
+// Philox block number `index` of every lane's stream: counter {index, month, site, trajectory[l]}.
+void blocks(const LaneAddresses& address, std::uint32_t index, PhiloxLaneWords& block) {
   PhiloxLaneWords counter;
   for (std::size_t l = 0; l < kLanes; ++l) {
-    counter[0][l] = 0;
+    counter[0][l] = index;
     counter[1][l] = address.month;
     counter[2][l] = address.site;
     counter[3][l] = address.trajectory[l];
@@ -120,18 +130,23 @@ void first_blocks(const LaneAddresses& address, PhiloxLaneWords& block) {
                    static_cast<std::uint32_t>(address.seed >> 32), block);
 }
 
-// RandomStream::to_unit of words 0 and 1: k = the top 52 of their 64 bits, as a double by the
-// exponent trick (2^52 + k has k for mantissa), then (2^52 + k) - (2^52 - 1/2) = k + 1/2 exactly,
-// times 2^-52: the same double as (double(k) + 0.5) * 2^-52.
-inline D8 first_uniforms(const PhiloxLaneWords& block) {
+// RandomStream::to_unit of two words (high, low) of every lane: k = the top 52 of their 64 bits,
+// as a double by the exponent trick (2^52 + k has k for mantissa), then
+// (2^52 + k) - (2^52 - 1/2) = k + 1/2 exactly, times 2^-52: the same double as
+// (double(k) + 0.5) * 2^-52.
+inline D8 uniforms(const std::array<std::uint32_t, kLanes>& high,
+                   const std::array<std::uint32_t, kLanes>& low) {
   U32x8 w0, w1;
-  std::memcpy(&w0, block[0].data(), sizeof w0);
-  std::memcpy(&w1, block[1].data(), sizeof w1);
+  std::memcpy(&w0, high.data(), sizeof w0);
+  std::memcpy(&w1, low.data(), sizeof w1);
   const U8 hi = __builtin_convertvector(w0, U8);
   const U8 lo = __builtin_convertvector(w1, U8);
   const U8 bits = (hi << 20) | (lo >> 12) | 0x4330000000000000ull;
   return (std::bit_cast<D8>(bits) - (0x1.0p52 - 0.5)) * 0x1.0p-52;
 }
+
+// The first uniform of every lane's stream: words 0 and 1 of its first block.
+inline D8 first_uniforms(const PhiloxLaneWords& block) { return uniforms(block[0], block[1]); }
 
 StreamAddress lane_address(const LaneAddresses& address, std::size_t lane) {
   return {address.seed, address.trajectory[lane], address.site, address.month};
@@ -149,7 +164,7 @@ const BinomialProbability kUnused{};
 
 void sample_standard_normal_lanes(const LaneAddresses& address, Lanes<double>& out) {
   PhiloxLaneWords block;
-  first_blocks(address, block);
+  blocks(address, 0, block);
   Lanes<double> u;
   store(u, first_uniforms(block));
   // sample_normal(stream, 0, 1) = 0 + 1 * ppnd16(u).
@@ -199,7 +214,7 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
   const D8 nr = (nd + 1) * r;
 
   PhiloxLaneWords block;
-  first_blocks(address, block);
+  blocks(address, 0, block);
   const D8 u = first_uniforms(block);
 
   if (any(inversion)) {
@@ -252,41 +267,107 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
   // constant lanes, p in {0, 1}, are left alone).
   const I8 mirrored = p > 0.5;
   if (any(btrs)) {
-    // init_btrs, then the one-uniform path of sample_btrs.
+    // init_btrs.
     const D8 q = field(&BinomialProbability::q);
     const D8 spq = sqrt8(nd * p_small * q);
     const D8 b = 1.15 + 2.53 * spq;
     const D8 a = -0.0873 + 0.0248 * b + 0.01 * p_small;
     const D8 c = nd * p_small + 0.5;
+    const D8 alpha = (2.83 + 5.1 / b) * spq;
     const D8 v_r = 0.92 - 4.2 / b;
     const D8 u_rv_r = 0.86 * v_r;
-    const D8 box = u / v_r - 0.43;
-    const D8 k = floor8((2.0 * a / (0.5 - abs8(box)) + b) * box + c);
-    const I8 fast = btrs & (u <= u_rv_r);
-    x = fast ? k : x;
-    const I8 slow = btrs & ~fast;
-    if (any(slow)) {
-      for (std::size_t l = 0; l < kLanes; ++l) {
-        if (!slow[l]) continue;
-        BinomialSetup setup;
-        setup.method = BinomialSetup::Method::kBtrs;
-        setup.mirrored = mirrored[l] != 0;
-        setup.n = static_cast<std::int64_t>(n[l]);
-        setup.nd = n[l];
-        setup.r = r[l];
-        setup.nr = nr[l];
-        setup.a = a[l];
-        setup.b = b[l];
-        setup.c = c[l];
-        setup.alpha = (2.83 + 5.1 / setup.b) * spq[l];
-        setup.v_r = v_r[l];
-        setup.u_rv_r = u_rv_r[l];
-        setup.m = std::floor((setup.nd + 1) * p_small[l]);
-        const std::array<std::uint32_t, 4> first = {block[0][l], block[1][l], block[2][l],
-                                                    block[3][l]};
-        auto stream = RandomStream::resume(lane_address(address, l), first, 2);
-        x[l] = static_cast<double>(finish_btrs(stream, setup, u[l]));
+    const D8 m = floor8((nd + 1) * p_small);
+
+    // The scalar BTRS (finish_btrs) for lane l from the first uniform v of attempt `attempt`,
+    // which took words 0 and 1 of the lane's block number `attempt`.
+    const auto finish_in_scalar = [&](std::size_t l, const PhiloxLaneWords& words, double v,
+                                      int attempt) {
+      BinomialSetup setup;
+      setup.method = BinomialSetup::Method::kBtrs;
+      setup.mirrored = mirrored[l] != 0;
+      setup.n = static_cast<std::int64_t>(n[l]);
+      setup.nd = n[l];
+      setup.r = r[l];
+      setup.nr = nr[l];
+      setup.a = a[l];
+      setup.b = b[l];
+      setup.c = c[l];
+      setup.alpha = alpha[l];
+      setup.v_r = v_r[l];
+      setup.u_rv_r = u_rv_r[l];
+      setup.m = m[l];
+      const std::array<std::uint32_t, 4> words_l = {words[0][l], words[1][l], words[2][l],
+                                                    words[3][l]};
+      auto stream = RandomStream::resume(lane_address(address, l),
+                                         static_cast<std::uint32_t>(attempt), words_l, 2);
+      return static_cast<double>(finish_btrs(stream, setup, v, attempt));
+    };
+
+    // sample_btrs, attempt by attempt on every lane still drawing. Each attempt takes one
+    // Philox block: words 0 and 1 make V, and, off the one-uniform path, words 2 and 3 the second
+    // uniform. A lane whose k lies more than 15 from the mode needs Stirling's series and
+    // finishes in the scalar code; so does every lane after kVectorAttempts attempts.
+    I8 pending = btrs;
+    D8 v = u;
+    for (int attempt = 0;; ++attempt) {
+      if (attempt > 0) {
+        blocks(address, static_cast<std::uint32_t>(attempt), block);
+        v = first_uniforms(block);
       }
+      // (U, V) in the box |U| <= 0.43, V <= v_r: accepted outright, U = V / v_r - 0.43.
+      const D8 box = v / v_r - 0.43;
+      const D8 k = floor8((2.0 * a / (0.5 - abs8(box)) + b) * box + c);
+      const I8 fast = pending & (v <= u_rv_r);
+      x = fast ? k : x;
+      pending &= ~fast;
+      if (!any(pending)) break;
+      if (attempt == kVectorAttempts) {
+        for (std::size_t l = 0; l < kLanes; ++l) {
+          if (pending[l]) x[l] = finish_in_scalar(l, block, v[l], attempt);
+        }
+        break;
+      }
+
+      const D8 second = uniforms(block[2], block[3]);
+      const I8 outside = v >= v_r;  // U afresh and V kept, else U from V and V afresh
+      D8 sliver = v / v_r - 0.93;
+      sliver = copysign_half(sliver) - sliver;
+      const D8 uu = outside ? second - 0.5 : sliver;
+      D8 vv = outside ? v : second * v_r;
+      const D8 us = 0.5 - abs8(uu);
+      const D8 k2 = floor8((2.0 * a / us + b) * uu + c);
+      const I8 in_range = pending & ~((k2 < 0) | (k2 > nd));  // rejected otherwise
+      const D8 us2 = us * us;
+      vv = vv * (alpha * us2 / (a + b * us2));
+      const D8 d = k2 - m;
+      const I8 near = in_range & (d >= -15.0) & (d <= 15.0);
+      const I8 far = in_range & ~near;
+      if (any(far)) {
+        for (std::size_t l = 0; l < kLanes; ++l) {
+          if (far[l]) x[l] = finish_in_scalar(l, block, v[l], attempt);
+        }
+        pending &= ~far;
+      }
+      if (any(near)) {
+        // BTRS step 3.1: pmf(i) / pmf(i - 1) = nr / i - r for i from m + 1 to k (into f) or
+        // from k + 1 to m (into v), in increasing i as the scalar loops multiply them.
+        const I8 up = near & (d > 0);
+        const I8 down = near & (d < 0);
+        const D8 from = up ? m : k2;
+        const D8 steps = abs8(d);
+        D8 f = broadcast(1.0);
+        I8 going = (up | down) & (steps >= 1.0);
+        for (double j = 1; any(going); ++j) {
+          const D8 ratio = nr / (from + j) - r;
+          f = (going & up) ? f * ratio : f;
+          vv = (going & down) ? vv * ratio : vv;
+          going &= steps >= j + 1;
+        }
+        const I8 accepted = near & (vv <= f);
+        x = accepted ? k2 : x;
+        pending &= ~accepted;
+      }
+      if (!any(pending)) break;
     }
   }
 

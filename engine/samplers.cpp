@@ -532,8 +532,9 @@ std::int64_t sample_binomial(RandomStream& stream, const BinomialSetup& setup) {
   return setup.mirrored ? setup.n - x : x;
 }
 
-std::int64_t finish_btrs(RandomStream& stream, const BinomialSetup& setup, double v) {
-  return btrs_from(stream, setup, v, 0);
+std::int64_t finish_btrs(RandomStream& stream, const BinomialSetup& setup, double v,
+                         int attempt) {
+  return btrs_from(stream, setup, v, attempt);
 }
 
 std::int64_t sample_binomial(RandomStream& stream, std::int64_t n,
