@@ -21,7 +21,7 @@
 
 #include "engine/philox_lanes.h"
 
-#ifdef __AVX__
+#if defined(__AVX__) || defined(__AVX512F__)
 #include <immintrin.h>
 #endif
 
@@ -39,7 +39,6 @@ namespace {
 using D8 = double __attribute__((vector_size(64)));
 using I8 = std::int64_t __attribute__((vector_size(64)));
 using U8 = std::uint64_t __attribute__((vector_size(64)));
-using U32x8 = std::uint32_t __attribute__((vector_size(32)));
 
 // Constants of samplers.cpp (kBtrsThreshold, kInversionCap), the same values.
 constexpr double kBtrsThreshold = 20;
@@ -65,45 +64,66 @@ inline D8 load(const Lanes<double>& x) {
 
 inline void store(Lanes<double>& x, D8 v) { std::memcpy(x.data(), &v, sizeof v); }
 
+// Element-wise helpers without a vector-extension spelling. The halves of a D8 are taken by
+// bit_cast, not through memory: a 64-byte store read back as two 32-byte loads would stall on
+// store forwarding.
+#if defined(__AVX512F__)
 inline bool any(I8 mask) {
-#ifdef __AVX__
-  __m256i h[2];
-  std::memcpy(h, &mask, sizeof mask);
-  return !_mm256_testz_si256(_mm256_or_si256(h[0], h[1]), _mm256_or_si256(h[0], h[1]));
+  const auto m = std::bit_cast<__m512i>(mask);
+  return _mm512_test_epi64_mask(m, m) != 0;
+}
+inline D8 floor8(D8 x) {
+  // The masked forms with every lane set: the unmasked ones pass _mm512_undefined_pd() along,
+  // which gcc 12 reports as used uninitialized.
+  const auto v = std::bit_cast<__m512d>(x);
+  return std::bit_cast<D8>(
+      _mm512_mask_roundscale_pd(v, 0xFF, v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC));
+}
+inline D8 sqrt8(D8 x) {
+  const auto v = std::bit_cast<__m512d>(x);
+  return std::bit_cast<D8>(_mm512_mask_sqrt_pd(v, 0xFF, v));
+}
+#elif defined(__AVX__)
+struct Halves {
+  __m256d low, high;
+};
+struct IntHalves {
+  __m256i low, high;
+};
+inline bool any(I8 mask) {
+  const auto h = std::bit_cast<IntHalves>(mask);
+  const __m256i both = _mm256_or_si256(h.low, h.high);
+  return !_mm256_testz_si256(both, both);
+}
+inline D8 floor8(D8 x) {
+  auto h = std::bit_cast<Halves>(x);
+  h.low = _mm256_floor_pd(h.low);
+  h.high = _mm256_floor_pd(h.high);
+  return std::bit_cast<D8>(h);
+}
+inline D8 sqrt8(D8 x) {
+  auto h = std::bit_cast<Halves>(x);
+  h.low = _mm256_sqrt_pd(h.low);
+  h.high = _mm256_sqrt_pd(h.high);
+  return std::bit_cast<D8>(h);
+}
 #else
+inline bool any(I8 mask) {
   std::int64_t acc = 0;
   for (std::size_t l = 0; l < kLanes; ++l) acc |= mask[l];
   return acc != 0;
-#endif
 }
+inline D8 floor8(D8 x) {
+  for (std::size_t l = 0; l < kLanes; ++l) x[l] = std::floor(x[l]);
+  return x;
+}
+inline D8 sqrt8(D8 x) {
+  for (std::size_t l = 0; l < kLanes; ++l) x[l] = std::sqrt(x[l]);
+  return x;
+}
+#endif
 
 inline bool all(I8 mask) { return !any(~mask); }
-
-inline D8 floor8(D8 x) {
-#ifdef __AVX__
-  __m256d h[2];
-  std::memcpy(h, &x, sizeof x);
-  h[0] = _mm256_floor_pd(h[0]);
-  h[1] = _mm256_floor_pd(h[1]);
-  std::memcpy(&x, h, sizeof x);
-#else
-  for (std::size_t l = 0; l < kLanes; ++l) x[l] = std::floor(x[l]);
-#endif
-  return x;
-}
-
-inline D8 sqrt8(D8 x) {
-#ifdef __AVX__
-  __m256d h[2];
-  std::memcpy(h, &x, sizeof x);
-  h[0] = _mm256_sqrt_pd(h[0]);
-  h[1] = _mm256_sqrt_pd(h[1]);
-  std::memcpy(&x, h, sizeof x);
-#else
-  for (std::size_t l = 0; l < kLanes; ++l) x[l] = std::sqrt(x[l]);
-#endif
-  return x;
-}
 
 inline D8 abs8(D8 x) {
   return std::bit_cast<D8>(std::bit_cast<U8>(x) & (U8{} + 0x7FFFFFFFFFFFFFFFull));
@@ -117,36 +137,38 @@ inline D8 copysign_half(D8 x) {
 
 inline D8 broadcast(double x) { return D8{} + x; }
 
-// Philox block number `index` of every lane's stream: counter {index, month, site, trajectory[l]}.
-void blocks(const LaneAddresses& address, std::uint32_t index, PhiloxLaneWords& block) {
-  PhiloxLaneWords counter;
-  for (std::size_t l = 0; l < kLanes; ++l) {
-    counter[0][l] = index;
-    counter[1][l] = address.month;
-    counter[2][l] = address.site;
-    counter[3][l] = address.trajectory[l];
+// Philox block number `index` of every lane's stream (counter {index, month, site,
+// trajectory[l]}), word w of lane l in the low half of words[w][l].
+struct LaneBlock {
+  std::array<U8, 4> words;
+
+  std::array<std::uint32_t, 4> lane(std::size_t l) const {
+    return {static_cast<std::uint32_t>(words[0][l]), static_cast<std::uint32_t>(words[1][l]),
+            static_cast<std::uint32_t>(words[2][l]), static_cast<std::uint32_t>(words[3][l])};
   }
-  philox4x32_lanes(counter, static_cast<std::uint32_t>(address.seed),
-                   static_cast<std::uint32_t>(address.seed >> 32), block);
+};
+
+LaneBlock lane_block(const LaneAddresses& address, std::uint32_t index) {
+  const PhiloxWideBlock block = philox4x32_lanes_wide(
+      index, address.month, address.site, address.trajectory,
+      static_cast<std::uint32_t>(address.seed), static_cast<std::uint32_t>(address.seed >> 32));
+  return {{std::bit_cast<U8>(block[0]), std::bit_cast<U8>(block[1]), std::bit_cast<U8>(block[2]),
+           std::bit_cast<U8>(block[3])}};
 }
 
 // RandomStream::to_unit of two words (high, low) of every lane: k = the top 52 of their 64 bits,
 // as a double by the exponent trick (2^52 + k has k for mantissa), then
 // (2^52 + k) - (2^52 - 1/2) = k + 1/2 exactly, times 2^-52: the same double as
 // (double(k) + 0.5) * 2^-52.
-inline D8 uniforms(const std::array<std::uint32_t, kLanes>& high,
-                   const std::array<std::uint32_t, kLanes>& low) {
-  U32x8 w0, w1;
-  std::memcpy(&w0, high.data(), sizeof w0);
-  std::memcpy(&w1, low.data(), sizeof w1);
-  const U8 hi = __builtin_convertvector(w0, U8);
-  const U8 lo = __builtin_convertvector(w1, U8);
-  const U8 bits = (hi << 20) | (lo >> 12) | 0x4330000000000000ull;
+inline D8 uniforms(U8 high, U8 low) {
+  const U8 bits = (((high << 32) | (low & 0xFFFFFFFFull)) >> 12) | 0x4330000000000000ull;
   return (std::bit_cast<D8>(bits) - (0x1.0p52 - 0.5)) * 0x1.0p-52;
 }
 
-// The first uniform of every lane's stream: words 0 and 1 of its first block.
-inline D8 first_uniforms(const PhiloxLaneWords& block) { return uniforms(block[0], block[1]); }
+// The first uniform of an attempt: words 0 and 1.
+inline D8 first_uniforms(const LaneBlock& block) {
+  return uniforms(block.words[0], block.words[1]);
+}
 
 StreamAddress lane_address(const LaneAddresses& address, std::size_t lane) {
   return {address.seed, address.trajectory[lane], address.site, address.month};
@@ -163,8 +185,7 @@ const BinomialProbability kUnused{};
 }  // namespace
 
 void sample_standard_normal_lanes(const LaneAddresses& address, Lanes<double>& out) {
-  PhiloxLaneWords block;
-  blocks(address, 0, block);
+  const LaneBlock block = lane_block(address, 0);
   Lanes<double> u;
   store(u, first_uniforms(block));
   // sample_normal(stream, 0, 1) = 0 + 1 * ppnd16(u).
@@ -213,8 +234,7 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
   const I8 btrs = ~constant & ~(np < kBtrsThreshold);
   const D8 nr = (nd + 1) * r;
 
-  PhiloxLaneWords block;
-  blocks(address, 0, block);
+  LaneBlock block = lane_block(address, 0);
   const D8 u = first_uniforms(block);
 
   if (any(inversion)) {
@@ -280,7 +300,7 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
 
     // The scalar BTRS (finish_btrs) for lane l from the first uniform v of attempt `attempt`,
     // which took words 0 and 1 of the lane's block number `attempt`.
-    const auto finish_in_scalar = [&](std::size_t l, const PhiloxLaneWords& words, double v,
+    const auto finish_in_scalar = [&](std::size_t l, const LaneBlock& words, double v,
                                       int attempt) {
       BinomialSetup setup;
       setup.method = BinomialSetup::Method::kBtrs;
@@ -296,10 +316,8 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
       setup.v_r = v_r[l];
       setup.u_rv_r = u_rv_r[l];
       setup.m = m[l];
-      const std::array<std::uint32_t, 4> words_l = {words[0][l], words[1][l], words[2][l],
-                                                    words[3][l]};
       auto stream = RandomStream::resume(lane_address(address, l),
-                                         static_cast<std::uint32_t>(attempt), words_l, 2);
+                                         static_cast<std::uint32_t>(attempt), words.lane(l), 2);
       return static_cast<double>(finish_btrs(stream, setup, v, attempt));
     };
 
@@ -311,7 +329,7 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
     D8 v = u;
     for (int attempt = 0;; ++attempt) {
       if (attempt > 0) {
-        blocks(address, static_cast<std::uint32_t>(attempt), block);
+        block = lane_block(address, static_cast<std::uint32_t>(attempt));
         v = first_uniforms(block);
       }
       // (U, V) in the box |U| <= 0.43, V <= v_r: accepted outright, U = V / v_r - 0.43.
@@ -328,7 +346,7 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
         break;
       }
 
-      const D8 second = uniforms(block[2], block[3]);
+      const D8 second = uniforms(block.words[2], block.words[3]);
       const I8 outside = v >= v_r;  // U afresh and V kept, else U from V and V afresh
       D8 sliver = v / v_r - 0.93;
       sliver = copysign_half(sliver) - sliver;
