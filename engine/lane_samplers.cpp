@@ -25,9 +25,6 @@
 #include <immintrin.h>
 #endif
 
-// 64-byte vectors are two AVX registers; no such vector crosses a non-inlined call.
-#pragma GCC diagnostic ignored "-Wpsabi"
-
 namespace carecast::engine {
 
 static_assert(kLanes == kPhiloxLanes);
