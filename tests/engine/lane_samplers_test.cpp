@@ -185,7 +185,7 @@ TEST(LaneSamplers, BinomialEqualsScalarOnGrid) {
       counts.fill(n);
       Lanes<const BinomialProbability*> shared;
       shared.fill(&probabilities[i]);
-      for (int call = 0; call < 40; ++call) {
+      for (int call = 0; call < 120; ++call) {
         expect_lanes_equal_scalar(random_address(rng), counts, shared, tally);
         if (HasFatalFailure()) return;
       }
@@ -209,7 +209,7 @@ TEST(LaneSamplers, BinomialEqualsScalarWithMixedLanes) {
     probabilities.push_back(make_binomial_probability(k % 2 ? 1 - p : p));
   }
   Tally tally;
-  for (int call = 0; call < 40000; ++call) {
+  for (int call = 0; call < 120000; ++call) {
     Lanes<double> n;
     Lanes<const BinomialProbability*> probability;
     for (std::size_t l = 0; l < kLanes; ++l) {
