@@ -18,6 +18,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "engine/philox_lanes.h"
 
@@ -31,11 +32,96 @@ static_assert(kLanes == kPhiloxLanes);
 
 namespace {
 
-// GCC/Clang vector extensions: element-wise arithmetic and comparisons on all 8 lanes; a
-// comparison gives -1 (true) or 0 per lane, and `mask ? a : b` selects lane by lane.
+// 8 lanes of doubles (D8), of 64-bit masks (I8: -1 true, 0 false, as comparisons give) and of
+// 64-bit words (U8), with element-wise arithmetic, comparisons and select(mask, a, b). With
+// AVX-512 they are GCC/Clang vector extensions of 64 bytes, one register each; otherwise pairs of
+// 32-byte vectors (one AVX register each), since gcc lowers a 64-byte vector without AVX-512
+// largely element by element.
+#if defined(__AVX512F__)
 using D8 = double __attribute__((vector_size(64)));
 using I8 = std::int64_t __attribute__((vector_size(64)));
 using U8 = std::uint64_t __attribute__((vector_size(64)));
+
+template <typename V>
+inline V select(I8 mask, V a, V b) {
+  return mask ? a : b;
+}
+template <typename V, typename T>
+inline void set_lane(V& v, std::size_t l, T x) {
+  v[l] = x;
+}
+#else
+using D4 = double __attribute__((vector_size(32)));
+using I4 = std::int64_t __attribute__((vector_size(32)));
+using U4 = std::uint64_t __attribute__((vector_size(32)));
+
+// Lanes 0-3 in `lo`, 4-7 in `hi`.
+template <typename V>
+struct Pair {
+  V lo, hi;
+  auto operator[](std::size_t l) const { return l < 4 ? lo[l] : hi[l - 4]; }
+};
+
+template <typename S>
+concept Scalar = std::is_arithmetic_v<S>;
+
+#define CARECAST_PAIR_OPERATOR(op)                                                            \
+  template <typename V>                                                                       \
+  inline auto operator op(Pair<V> a, Pair<V> b)->Pair<decltype(a.lo op b.lo)> {              \
+    return {a.lo op b.lo, a.hi op b.hi};                                                      \
+  }                                                                                           \
+  template <typename V, Scalar S>                                                             \
+  inline auto operator op(Pair<V> a, S b)->Pair<decltype(a.lo op b)> {                       \
+    return {a.lo op b, a.hi op b};                                                            \
+  }                                                                                           \
+  template <typename V, Scalar S>                                                             \
+  inline auto operator op(S a, Pair<V> b)->Pair<decltype(a op b.lo)> {                       \
+    return {a op b.lo, a op b.hi};                                                            \
+  }
+CARECAST_PAIR_OPERATOR(+)
+CARECAST_PAIR_OPERATOR(-)
+CARECAST_PAIR_OPERATOR(*)
+CARECAST_PAIR_OPERATOR(/)
+CARECAST_PAIR_OPERATOR(&)
+CARECAST_PAIR_OPERATOR(|)
+CARECAST_PAIR_OPERATOR(<<)
+CARECAST_PAIR_OPERATOR(>>)
+CARECAST_PAIR_OPERATOR(<)
+CARECAST_PAIR_OPERATOR(<=)
+CARECAST_PAIR_OPERATOR(>)
+CARECAST_PAIR_OPERATOR(>=)
+CARECAST_PAIR_OPERATOR(==)
+CARECAST_PAIR_OPERATOR(!=)
+#undef CARECAST_PAIR_OPERATOR
+
+template <typename V>
+inline Pair<V> operator~(Pair<V> a) {
+  return {~a.lo, ~a.hi};
+}
+template <typename V>
+inline Pair<V>& operator&=(Pair<V>& a, Pair<V> b) {
+  a = a & b;
+  return a;
+}
+
+using D8 = Pair<D4>;
+using I8 = Pair<I4>;
+using U8 = Pair<U4>;
+
+template <typename V>
+inline Pair<V> select(I8 mask, Pair<V> a, Pair<V> b) {
+  return {mask.lo ? a.lo : b.lo, mask.hi ? a.hi : b.hi};
+}
+template <typename V, typename T>
+inline void set_lane(Pair<V>& v, std::size_t l, T x) {
+  if (l < 4) {
+    v.lo[l] = x;
+  } else {
+    v.hi[l - 4] = x;
+  }
+}
+#endif
+static_assert(sizeof(D8) == 64 && sizeof(I8) == 64 && sizeof(U8) == 64);
 
 // Constants of samplers.cpp (kBtrsThreshold, kInversionCap), the same values.
 constexpr double kBtrsThreshold = 20;
@@ -81,28 +167,17 @@ inline D8 sqrt8(D8 x) {
   return std::bit_cast<D8>(_mm512_mask_sqrt_pd(v, 0xFF, v));
 }
 #elif defined(__AVX__)
-struct Halves {
-  __m256d low, high;
-};
-struct IntHalves {
-  __m256i low, high;
-};
 inline bool any(I8 mask) {
-  const auto h = std::bit_cast<IntHalves>(mask);
-  const __m256i both = _mm256_or_si256(h.low, h.high);
+  const __m256i both = std::bit_cast<__m256i>(mask.lo | mask.hi);
   return !_mm256_testz_si256(both, both);
 }
 inline D8 floor8(D8 x) {
-  auto h = std::bit_cast<Halves>(x);
-  h.low = _mm256_floor_pd(h.low);
-  h.high = _mm256_floor_pd(h.high);
-  return std::bit_cast<D8>(h);
+  return {std::bit_cast<D4>(_mm256_floor_pd(std::bit_cast<__m256d>(x.lo))),
+          std::bit_cast<D4>(_mm256_floor_pd(std::bit_cast<__m256d>(x.hi)))};
 }
 inline D8 sqrt8(D8 x) {
-  auto h = std::bit_cast<Halves>(x);
-  h.low = _mm256_sqrt_pd(h.low);
-  h.high = _mm256_sqrt_pd(h.high);
-  return std::bit_cast<D8>(h);
+  return {std::bit_cast<D4>(_mm256_sqrt_pd(std::bit_cast<__m256d>(x.lo))),
+          std::bit_cast<D4>(_mm256_sqrt_pd(std::bit_cast<__m256d>(x.hi)))};
 }
 #else
 inline bool any(I8 mask) {
@@ -111,11 +186,11 @@ inline bool any(I8 mask) {
   return acc != 0;
 }
 inline D8 floor8(D8 x) {
-  for (std::size_t l = 0; l < kLanes; ++l) x[l] = std::floor(x[l]);
+  for (std::size_t l = 0; l < kLanes; ++l) set_lane(x, l, std::floor(x[l]));
   return x;
 }
 inline D8 sqrt8(D8 x) {
-  for (std::size_t l = 0; l < kLanes; ++l) x[l] = std::sqrt(x[l]);
+  for (std::size_t l = 0; l < kLanes; ++l) set_lane(x, l, std::sqrt(x[l]));
   return x;
 }
 #endif
@@ -133,6 +208,15 @@ inline D8 copysign_half(D8 x) {
 }
 
 inline D8 broadcast(double x) { return D8{} + x; }
+
+inline D8 make8(double x0, double x1, double x2, double x3, double x4, double x5, double x6,
+                double x7) {
+#if defined(__AVX512F__)
+  return D8{x0, x1, x2, x3, x4, x5, x6, x7};
+#else
+  return {D4{x0, x1, x2, x3}, D4{x4, x5, x6, x7}};
+#endif
+}
 
 // Philox block number `index` of every lane's stream (counter {index, month, site,
 // trajectory[l]}), word w of lane l in the low half of words[w][l].
@@ -212,14 +296,14 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
   if (shared && probability[0] != nullptr) lane.fill(probability[0]);
   const auto field = [&lane, shared](auto member) {
     if (shared) return broadcast(lane[0]->*member);
-    return D8{lane[0]->*member, lane[1]->*member, lane[2]->*member, lane[3]->*member,
-              lane[4]->*member, lane[5]->*member, lane[6]->*member, lane[7]->*member};
+    return make8(lane[0]->*member, lane[1]->*member, lane[2]->*member, lane[3]->*member,
+                 lane[4]->*member, lane[5]->*member, lane[6]->*member, lane[7]->*member);
   };
   const D8 p = field(&BinomialProbability::p);
 
   // make_setup: constants, then inversion below n p' = 20 and BTRS from there.
   const I8 constant = (nd == 0) | (p == 0) | (p == 1);
-  D8 x = (p == 1) ? nd : D8{};  // the constants' values; the other lanes are set below
+  D8 x = select(p == 1, nd, D8{});  // the constants' values; the other lanes are set below
   if (all(constant)) {
     store(out, x);
     return;
@@ -241,11 +325,11 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
     D8 pmf = broadcast(1.0);
     for (std::size_t i = 0; i < 6; ++i) {
       const D8 power = shared ? broadcast(lane[0]->q_powers[i])
-                              : D8{lane[0]->q_powers[i], lane[1]->q_powers[i],
-                                   lane[2]->q_powers[i], lane[3]->q_powers[i],
-                                   lane[4]->q_powers[i], lane[5]->q_powers[i],
-                                   lane[6]->q_powers[i], lane[7]->q_powers[i]};
-      pmf = (bits & (U8{} + (1ull << i))) != 0 ? pmf * power : pmf;
+                              : make8(lane[0]->q_powers[i], lane[1]->q_powers[i],
+                                      lane[2]->q_powers[i], lane[3]->q_powers[i],
+                                      lane[4]->q_powers[i], lane[5]->q_powers[i],
+                                      lane[6]->q_powers[i], lane[7]->q_powers[i]);
+      pmf = select((bits & (U8{} + (1ull << i))) != 0, pmf * power, pmf);
     }
     // For n >= 64 exp(n log q), by the scalar std::exp; lanes with the same n and q share it.
     const I8 by_exp = inversion & (nd >= 64);
@@ -259,14 +343,14 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
           last_exponent = exponent[l];
           last_power = std::exp(last_exponent);
         }
-        pmf[l] = last_power;
+        set_lane(pmf, l, last_power);
       }
     }
     // The sequential search, on every lane until each has stopped: lane l stops at the first
     // count at which the scalar loop's condition (u > pmf && x < cap) fails. Before that its
     // arithmetic is the scalar loop's; after it, it goes on unused. Every lane at step k is at
     // count k, so 1 / k is one table entry for all of them.
-    const D8 cap = nd < kInversionCapD ? nd : broadcast(kInversionCapD);
+    const D8 cap = select(nd < kInversionCapD, nd, broadcast(kInversionCapD));
     D8 left = u;
     D8 count{};
     I8 running = inversion & (left > pmf) & (count < cap);
@@ -274,10 +358,10 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
       const D8 kd = broadcast(static_cast<double>(k));
       left = left - pmf;
       pmf = pmf * (nr * kReciprocals[static_cast<std::size_t>(k)] - r);
-      count = running ? kd : count;
+      count = select(running, kd, count);
       running &= (left > pmf) & (kd < cap);
     }
-    x = inversion ? count : x;
+    x = select(inversion, count, x);
   }
 
   // BinomialProbability::mirrored, which make_binomial_probability sets to p > 1/2 (the
@@ -333,12 +417,12 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
       const D8 box = v / v_r - 0.43;
       const D8 k = floor8((2.0 * a / (0.5 - abs8(box)) + b) * box + c);
       const I8 fast = pending & (v <= u_rv_r);
-      x = fast ? k : x;
+      x = select(fast, k, x);
       pending &= ~fast;
       if (!any(pending)) break;
       if (attempt == kVectorAttempts) {
         for (std::size_t l = 0; l < kLanes; ++l) {
-          if (pending[l]) x[l] = finish_in_scalar(l, block, v[l], attempt);
+          if (pending[l]) set_lane(x, l, finish_in_scalar(l, block, v[l], attempt));
         }
         break;
       }
@@ -347,8 +431,8 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
       const I8 outside = v >= v_r;  // U afresh and V kept, else U from V and V afresh
       D8 sliver = v / v_r - 0.93;
       sliver = copysign_half(sliver) - sliver;
-      const D8 uu = outside ? second - 0.5 : sliver;
-      D8 vv = outside ? v : second * v_r;
+      const D8 uu = select(outside, second - 0.5, sliver);
+      D8 vv = select(outside, v, second * v_r);
       const D8 us = 0.5 - abs8(uu);
       const D8 k2 = floor8((2.0 * a / us + b) * uu + c);
       const I8 in_range = pending & ~((k2 < 0) | (k2 > nd));  // rejected otherwise
@@ -359,7 +443,7 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
       const I8 far = in_range & ~near;
       if (any(far)) {
         for (std::size_t l = 0; l < kLanes; ++l) {
-          if (far[l]) x[l] = finish_in_scalar(l, block, v[l], attempt);
+          if (far[l]) set_lane(x, l, finish_in_scalar(l, block, v[l], attempt));
         }
         pending &= ~far;
       }
@@ -368,18 +452,18 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
         // from k + 1 to m (into v), in increasing i as the scalar loops multiply them.
         const I8 up = near & (d > 0);
         const I8 down = near & (d < 0);
-        const D8 from = up ? m : k2;
+        const D8 from = select(up, m, k2);
         const D8 steps = abs8(d);
         D8 f = broadcast(1.0);
         I8 going = (up | down) & (steps >= 1.0);
         for (double j = 1; any(going); ++j) {
           const D8 ratio = nr / (from + j) - r;
-          f = (going & up) ? f * ratio : f;
-          vv = (going & down) ? vv * ratio : vv;
+          f = select(going & up, f * ratio, f);
+          vv = select(going & down, vv * ratio, vv);
           going &= steps >= j + 1;
         }
         const I8 accepted = near & (vv <= f);
-        x = accepted ? k2 : x;
+        x = select(accepted, k2, x);
         pending &= ~accepted;
       }
       if (!any(pending)) break;
@@ -387,7 +471,7 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
   }
 
   // Mirrored lanes drew failures.
-  x = (~constant & mirrored) ? nd - x : x;
+  x = select(~constant & mirrored, nd - x, x);
   store(out, x);
 }
 
