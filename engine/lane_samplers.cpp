@@ -1,15 +1,15 @@
 // The lane samplers: the scalar samplers' arithmetic, operation for operation, on 8 lanes at once.
 //
-// Every lane's first Philox block comes from one vectorised Philox (engine/philox_lanes.h), and
-// its first uniform from the first two words, as RandomStream::uniform() makes it. The binomial
-// then runs, on all lanes together with masks, what the scalar sampler (engine/samplers.cpp) runs
-// on one: the setup of make_binomial_setup, the inversion search and the one-uniform path of
-// BTRS, each a fixed sequence of IEEE operations (sqrt, division and floor are correctly rounded
-// in the vector units as in the scalar ones; the build sets -ffp-contract=off so that neither
-// side fuses a multiply-add). The rare lanes that need more, BTRS lanes whose first uniform
-// misses the one-uniform path, finish in the scalar code from their resumed stream, and
-// (1 - p')^n for n >= 64 takes the scalar std::exp. tests/engine/lane_samplers_test.cpp checks
-// lane against scalar, bit for bit.
+// Every lane's Philox blocks come from one vectorised Philox (engine/philox_lanes.h), and its
+// uniforms from their words as RandomStream::uniform() makes them. The binomial then runs, on all
+// lanes together with masks, what the scalar sampler (engine/samplers.cpp) runs on one: the setup
+// of make_binomial_setup, the inversion search, and BTRS attempt by attempt (the one-uniform path,
+// the second uniform, the product of pmf ratios of step 3.1), each a fixed sequence of IEEE
+// operations (sqrt, division and floor are correctly rounded in the vector units as in the scalar
+// ones; the build sets -ffp-contract=off so that neither side fuses a multiply-add). Two things
+// stay scalar: (1 - p')^n for n >= 64 takes std::exp lane by lane, and a BTRS lane whose k lies
+// more than 15 from the mode (Stirling's series, logarithms) finishes in the scalar code from its
+// resumed stream. tests/engine/lane_samplers_test.cpp checks lane against scalar, bit for bit.
 #include "engine/lane_samplers.h"
 
 #include <array>
