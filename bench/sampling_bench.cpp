@@ -1,6 +1,8 @@
 // The sampling floor: what the random numbers of one care_wf trajectory cost, draw by draw.
 //
-//   Philox/...          raw generator throughput (32-bit words, uniforms, opening a stream)
+//   Philox/...          raw generator throughput (32-bit words, uniforms, opening a stream;
+//                       lanes_first_block: the first blocks of 8 streams at once, as the lane
+//                       samplers make them, items = blocks)
 //   Binomial/<impl>/np=../p=..
 //                       one binomial sampler on a grid of n p in {0.5, 5, 50, 500} and
 //                       p in {0.002, 0.02, 1/12, 0.25, 0.5}, uniforms from one long stream;
@@ -12,7 +14,10 @@
 //                       does, `shared_stream` drawing every uniform from one stream; impl as
 //                       above, or engine_shared_probability: as care_wf calls it, with the
 //                       p-dependent constants (BinomialProbability) made once per month for each
-//                       distinct p and the rest of the setup on every draw
+//                       distinct p and the rest of the setup on every draw, or engine_lanes: as a
+//                       model stepping 8 trajectories in lanes draws, sample_binomial_lanes on
+//                       8 trajectories at each (n, p) of the mix (probabilities shared as
+//                       engine_shared_probability shares them), items = draws
 //   Normal/...          the standard normal shocks (one uniform, inversion)
 //   ParameterDraws/...  the per-trajectory parameter draws of the default configuration
 //   TrajectoryDraws     every draw of one baseline trajectory, addressed as care_wf addresses
@@ -31,6 +36,8 @@
 #include <vector>
 
 #include "bench/btrs_baseline.h"
+#include "engine/lane_samplers.h"
+#include "engine/philox_lanes.h"
 #include "engine/random_stream.h"
 #include "engine/run_settings.h"
 #include "engine/samplers.h"
@@ -228,9 +235,31 @@ void PhiloxOpenStreamUniform(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kInner);
 }
 
+// The first Philox blocks of 8 streams at once (engine/philox_lanes.h): what the lane samplers
+// pay per lane before their arithmetic. Items are blocks (one per stream).
+void PhiloxLanesFirstBlock(benchmark::State& state) {
+  engine::PhiloxLaneWords counter{};
+  engine::PhiloxLaneWords out;
+  std::uint32_t trajectory = 0;
+  for (auto _ : state) {
+    for (int i = 0; i < kInner / static_cast<int>(engine::kPhiloxLanes); ++i) {
+      for (std::size_t l = 0; l < engine::kPhiloxLanes; ++l) {
+        counter[1][l] = 7;
+        counter[2][l] = kSiteFlow + static_cast<std::uint32_t>(i);
+        counter[3][l] = trajectory + static_cast<std::uint32_t>(l);
+      }
+      engine::philox4x32_lanes(counter, static_cast<std::uint32_t>(kSeed),
+                               static_cast<std::uint32_t>(kSeed >> 32), out);
+      benchmark::DoNotOptimize(out);
+    }
+    trajectory += engine::kPhiloxLanes;
+  }
+  state.SetItemsProcessed(state.iterations() * kInner);
+}
+
 // ---- Binomial on a grid ----
 
-enum class Impl { engine, engine_presetup, engine_shared_probability, baseline };
+enum class Impl { engine, engine_presetup, engine_shared_probability, engine_lanes, baseline };
 
 void BinomialGrid(benchmark::State& state, Impl impl, double np, double p) {
   std::int64_t n = std::max<std::int64_t>(1, std::llround(np / p));
@@ -250,6 +279,7 @@ void BinomialGrid(benchmark::State& state, Impl impl, double np, double p) {
         case Impl::engine_shared_probability:
           sum += engine::sample_binomial(stream, n, probability);
           break;
+        case Impl::engine_lanes: break;  // not on the grid
         case Impl::baseline: sum += btrs_binomial(uniform, n, p); break;
       }
     }
@@ -276,6 +306,35 @@ void BinomialMix(benchmark::State& state, Impl impl, bool stream_per_draw) {
   RandomStream shared(StreamAddress{kSeed, 1, 2, 3});
   std::uint32_t trajectory = 0;
   std::int64_t sum = 0;
+  if (impl == Impl::engine_lanes) {
+    // 8 trajectories at once, a stream per draw and lane at care_wf's address for it.
+    engine::LaneAddresses address;
+    address.seed = kSeed;
+    address.month = 5;
+    engine::Lanes<double> n;
+    engine::Lanes<const engine::BinomialProbability*> probability;
+    engine::Lanes<double> out;
+    double total = 0;
+    for (auto _ : state) {
+      make_probabilities(probabilities);
+      for (std::size_t l = 0; l < engine::kLanes; ++l) {
+        address.trajectory[l] = trajectory + static_cast<std::uint32_t>(l);
+      }
+      for (std::size_t i = 0; i < draws.size(); ++i) {
+        address.site = kSiteFlow + static_cast<std::uint32_t>(i);
+        n.fill(static_cast<double>(draws[i].n));
+        probability.fill(&probabilities[slot[i]]);
+        engine::sample_binomial_lanes(address, n, probability, out);
+        for (const double x : out) total += x;
+      }
+      trajectory += engine::kLanes;
+    }
+    benchmark::DoNotOptimize(total);
+    state.SetItemsProcessed(state.iterations() *
+                            static_cast<std::int64_t>(draws.size() * engine::kLanes));
+    describe_mix(state);
+    return;
+  }
   for (auto _ : state) {
     if (impl == Impl::engine_shared_probability) make_probabilities(probabilities);
     for (std::size_t i = 0; i < draws.size(); ++i) {
@@ -288,6 +347,7 @@ void BinomialMix(benchmark::State& state, Impl impl, bool stream_per_draw) {
         case Impl::engine_shared_probability:
           sum += engine::sample_binomial(stream, draws[i].n, probabilities[slot[i]]);
           break;
+        case Impl::engine_lanes: break;  // handled above
         case Impl::baseline: sum += btrs_binomial(uniform, draws[i].n, draws[i].p); break;
       }
     }
@@ -430,6 +490,7 @@ void register_all() {
   benchmark::RegisterBenchmark("Philox/bits32", PhiloxBits32);
   benchmark::RegisterBenchmark("Philox/uniform", PhiloxUniform);
   benchmark::RegisterBenchmark("Philox/open_stream_uniform", PhiloxOpenStreamUniform);
+  benchmark::RegisterBenchmark("Philox/lanes_first_block", PhiloxLanesFirstBlock);
 
   const std::pair<const char*, Impl> impls[] = {
       {"engine", Impl::engine}, {"engine_presetup", Impl::engine_presetup},
@@ -444,6 +505,10 @@ void register_all() {
       const std::string label = std::string("BinomialMix/") + name +
                                 (per_draw ? "/stream_per_draw" : "/shared_stream");
       benchmark::RegisterBenchmark(label.c_str(), BinomialMix, impl, per_draw);
+    }
+    if (impl == Impl::engine_shared_probability) {  // lanes: a stream per draw only
+      benchmark::RegisterBenchmark("BinomialMix/engine_lanes/stream_per_draw", BinomialMix,
+                                   Impl::engine_lanes, true);
     }
   }
   for (const double np : {0.5, 5.0, 50.0, 500.0}) {

@@ -1,47 +1,478 @@
+// The lane samplers: the scalar samplers' arithmetic, operation for operation, on 8 lanes at once.
+//
+// Every lane's Philox blocks come from one vectorised Philox (engine/philox_lanes.h), and its
+// uniforms from their words as RandomStream::uniform() makes them. The binomial then runs, on all
+// lanes together with masks, what the scalar sampler (engine/samplers.cpp) runs on one: the setup
+// of make_binomial_setup, the inversion search, and BTRS attempt by attempt (the one-uniform path,
+// the second uniform, the product of pmf ratios of step 3.1), each a fixed sequence of IEEE
+// operations (sqrt, division and floor are correctly rounded in the vector units as in the scalar
+// ones; the build sets -ffp-contract=off so that neither side fuses a multiply-add). Two things
+// stay scalar: (1 - p')^n for n >= 64 takes std::exp lane by lane, and a BTRS lane whose k lies
+// more than 15 from the mode (Stirling's series, logarithms) finishes in the scalar code from its
+// resumed stream. tests/engine/lane_samplers_test.cpp checks lane against scalar, bit for bit.
 #include "engine/lane_samplers.h"
 
+#include <array>
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+
+#include "engine/philox_lanes.h"
+
+#if defined(__AVX__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 namespace carecast::engine {
 
+static_assert(kLanes == kPhiloxLanes);
+
 namespace {
 
-RandomStream open(const LaneAddresses& address, std::size_t lane) {
-  return RandomStream({address.seed, address.trajectory[lane], address.site, address.month});
+// 8 lanes of doubles (D8), of 64-bit masks (I8: -1 true, 0 false, as comparisons give) and of
+// 64-bit words (U8), with element-wise arithmetic, comparisons and select(mask, a, b). With
+// AVX-512 they are GCC/Clang vector extensions of 64 bytes, one register each; otherwise pairs of
+// 32-byte vectors (one AVX register each), since gcc lowers a 64-byte vector without AVX-512
+// largely element by element.
+#if defined(__AVX512F__)
+using D8 = double __attribute__((vector_size(64)));
+using I8 = std::int64_t __attribute__((vector_size(64)));
+using U8 = std::uint64_t __attribute__((vector_size(64)));
+
+template <typename V>
+inline V select(I8 mask, V a, V b) {
+  return mask ? a : b;
+}
+template <typename V, typename T>
+inline void set_lane(V& v, std::size_t l, T x) {
+  v[l] = x;
+}
+#else
+using D4 = double __attribute__((vector_size(32)));
+using I4 = std::int64_t __attribute__((vector_size(32)));
+using U4 = std::uint64_t __attribute__((vector_size(32)));
+
+// Lanes 0-3 in `lo`, 4-7 in `hi`.
+template <typename V>
+struct Pair {
+  V lo, hi;
+  auto operator[](std::size_t l) const { return l < 4 ? lo[l] : hi[l - 4]; }
+};
+
+template <typename S>
+concept Scalar = std::is_arithmetic_v<S>;
+
+#define CARECAST_PAIR_OPERATOR(op)                                                            \
+  template <typename V>                                                                       \
+  inline auto operator op(Pair<V> a, Pair<V> b)->Pair<decltype(a.lo op b.lo)> {              \
+    return {a.lo op b.lo, a.hi op b.hi};                                                      \
+  }                                                                                           \
+  template <typename V, Scalar S>                                                             \
+  inline auto operator op(Pair<V> a, S b)->Pair<decltype(a.lo op b)> {                       \
+    return {a.lo op b, a.hi op b};                                                            \
+  }                                                                                           \
+  template <typename V, Scalar S>                                                             \
+  inline auto operator op(S a, Pair<V> b)->Pair<decltype(a op b.lo)> {                       \
+    return {a op b.lo, a op b.hi};                                                            \
+  }
+CARECAST_PAIR_OPERATOR(+)
+CARECAST_PAIR_OPERATOR(-)
+CARECAST_PAIR_OPERATOR(*)
+CARECAST_PAIR_OPERATOR(/)
+CARECAST_PAIR_OPERATOR(&)
+CARECAST_PAIR_OPERATOR(|)
+CARECAST_PAIR_OPERATOR(<<)
+CARECAST_PAIR_OPERATOR(>>)
+CARECAST_PAIR_OPERATOR(<)
+CARECAST_PAIR_OPERATOR(<=)
+CARECAST_PAIR_OPERATOR(>)
+CARECAST_PAIR_OPERATOR(>=)
+CARECAST_PAIR_OPERATOR(==)
+CARECAST_PAIR_OPERATOR(!=)
+#undef CARECAST_PAIR_OPERATOR
+
+template <typename V>
+inline Pair<V> operator~(Pair<V> a) {
+  return {~a.lo, ~a.hi};
+}
+template <typename V>
+inline Pair<V>& operator&=(Pair<V>& a, Pair<V> b) {
+  a = a & b;
+  return a;
 }
 
-std::int64_t count(double n) {
-  if (!(n >= 0 && n <= 0x1.0p53) || std::floor(n) != n) {
-    throw std::invalid_argument("sample_binomial_lanes: n must be a whole number in [0, 2^53], "
-                                "but is " + std::to_string(n));
-  }
-  return static_cast<std::int64_t>(n);
+using D8 = Pair<D4>;
+using I8 = Pair<I4>;
+using U8 = Pair<U4>;
+
+template <typename V>
+inline Pair<V> select(I8 mask, Pair<V> a, Pair<V> b) {
+  return {mask.lo ? a.lo : b.lo, mask.hi ? a.hi : b.hi};
 }
+template <typename V, typename T>
+inline void set_lane(Pair<V>& v, std::size_t l, T x) {
+  if (l < 4) {
+    v.lo[l] = x;
+  } else {
+    v.hi[l - 4] = x;
+  }
+}
+#endif
+static_assert(sizeof(D8) == 64 && sizeof(I8) == 64 && sizeof(U8) == 64);
+
+// Constants of samplers.cpp (kBtrsThreshold, kInversionCap), the same values.
+constexpr double kBtrsThreshold = 20;
+constexpr int kInversionCap = 100;
+constexpr double kInversionCapD = kInversionCap;
+
+// BTRS attempts made on the lanes together; a lane still drawing after them (probability below
+// 2^-16) finishes in the scalar code.
+constexpr int kVectorAttempts = 16;
+
+// 1 / x, the same table as the scalar inversion's.
+constexpr auto kReciprocals = [] {
+  std::array<double, kInversionCap + 1> table{};
+  for (std::size_t x = 1; x < table.size(); ++x) table[x] = 1.0 / static_cast<double>(x);
+  return table;
+}();
+
+inline D8 load(const Lanes<double>& x) {
+  D8 v;
+  std::memcpy(&v, x.data(), sizeof v);
+  return v;
+}
+
+inline void store(Lanes<double>& x, D8 v) { std::memcpy(x.data(), &v, sizeof v); }
+
+// Element-wise helpers without a vector-extension spelling. The halves of a D8 are taken by
+// bit_cast, not through memory: a 64-byte store read back as two 32-byte loads would stall on
+// store forwarding.
+#if defined(__AVX512F__)
+inline bool any(I8 mask) {
+  const auto m = std::bit_cast<__m512i>(mask);
+  return _mm512_test_epi64_mask(m, m) != 0;
+}
+inline D8 floor8(D8 x) {
+  // The masked forms with every lane set: the unmasked ones pass _mm512_undefined_pd() along,
+  // which gcc 12 reports as used uninitialized.
+  const auto v = std::bit_cast<__m512d>(x);
+  return std::bit_cast<D8>(
+      _mm512_mask_roundscale_pd(v, 0xFF, v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC));
+}
+inline D8 sqrt8(D8 x) {
+  const auto v = std::bit_cast<__m512d>(x);
+  return std::bit_cast<D8>(_mm512_mask_sqrt_pd(v, 0xFF, v));
+}
+#elif defined(__AVX__)
+inline bool any(I8 mask) {
+  const __m256i both = std::bit_cast<__m256i>(mask.lo | mask.hi);
+  return !_mm256_testz_si256(both, both);
+}
+inline D8 floor8(D8 x) {
+  return {std::bit_cast<D4>(_mm256_floor_pd(std::bit_cast<__m256d>(x.lo))),
+          std::bit_cast<D4>(_mm256_floor_pd(std::bit_cast<__m256d>(x.hi)))};
+}
+inline D8 sqrt8(D8 x) {
+  return {std::bit_cast<D4>(_mm256_sqrt_pd(std::bit_cast<__m256d>(x.lo))),
+          std::bit_cast<D4>(_mm256_sqrt_pd(std::bit_cast<__m256d>(x.hi)))};
+}
+#else
+inline bool any(I8 mask) {
+  std::int64_t acc = 0;
+  for (std::size_t l = 0; l < kLanes; ++l) acc |= mask[l];
+  return acc != 0;
+}
+inline D8 floor8(D8 x) {
+  for (std::size_t l = 0; l < kLanes; ++l) set_lane(x, l, std::floor(x[l]));
+  return x;
+}
+inline D8 sqrt8(D8 x) {
+  for (std::size_t l = 0; l < kLanes; ++l) set_lane(x, l, std::sqrt(x[l]));
+  return x;
+}
+#endif
+
+inline bool all(I8 mask) { return !any(~mask); }
+
+inline D8 abs8(D8 x) {
+  return std::bit_cast<D8>(std::bit_cast<U8>(x) & (U8{} + 0x7FFFFFFFFFFFFFFFull));
+}
+
+// std::copysign(0.5, x).
+inline D8 copysign_half(D8 x) {
+  return std::bit_cast<D8>((std::bit_cast<U8>(x) & (U8{} + 0x8000000000000000ull)) |
+                           std::bit_cast<U8>(D8{} + 0.5));
+}
+
+inline D8 broadcast(double x) { return D8{} + x; }
+
+inline D8 make8(double x0, double x1, double x2, double x3, double x4, double x5, double x6,
+                double x7) {
+#if defined(__AVX512F__)
+  return D8{x0, x1, x2, x3, x4, x5, x6, x7};
+#else
+  return {D4{x0, x1, x2, x3}, D4{x4, x5, x6, x7}};
+#endif
+}
+
+// Philox block number `index` of every lane's stream (counter {index, month, site,
+// trajectory[l]}), word w of lane l in the low half of words[w][l].
+struct LaneBlock {
+  std::array<U8, 4> words;
+
+  std::array<std::uint32_t, 4> lane(std::size_t l) const {
+    return {static_cast<std::uint32_t>(words[0][l]), static_cast<std::uint32_t>(words[1][l]),
+            static_cast<std::uint32_t>(words[2][l]), static_cast<std::uint32_t>(words[3][l])};
+  }
+};
+
+LaneBlock lane_block(const LaneAddresses& address, std::uint32_t index) {
+  const PhiloxWideBlock block = philox4x32_lanes_wide(
+      index, address.month, address.site, address.trajectory,
+      static_cast<std::uint32_t>(address.seed), static_cast<std::uint32_t>(address.seed >> 32));
+  return {{std::bit_cast<U8>(block[0]), std::bit_cast<U8>(block[1]), std::bit_cast<U8>(block[2]),
+           std::bit_cast<U8>(block[3])}};
+}
+
+// RandomStream::to_unit of two words (high, low) of every lane: k = the top 52 of their 64 bits,
+// as a double by the exponent trick (2^52 + k has k for mantissa), then
+// (2^52 + k) - (2^52 - 1/2) = k + 1/2 exactly, times 2^-52: the same double as
+// (double(k) + 0.5) * 2^-52.
+inline D8 uniforms(U8 high, U8 low) {
+  const U8 bits = (((high << 32) | (low & 0xFFFFFFFFull)) >> 12) | 0x4330000000000000ull;
+  return (std::bit_cast<D8>(bits) - (0x1.0p52 - 0.5)) * 0x1.0p-52;
+}
+
+// The first uniform of an attempt: words 0 and 1.
+inline D8 first_uniforms(const LaneBlock& block) {
+  return uniforms(block.words[0], block.words[1]);
+}
+
+StreamAddress lane_address(const LaneAddresses& address, std::size_t lane) {
+  return {address.seed, address.trajectory[lane], address.site, address.month};
+}
+
+[[noreturn]] void throw_bad_count(double n) {
+  throw std::invalid_argument("sample_binomial_lanes: n must be a whole number in [0, 2^53], "
+                              "but is " + std::to_string(n));
+}
+
+// What n == 0 lanes read in place of their probability (which they may leave null).
+const BinomialProbability kUnused{};
 
 }  // namespace
 
-// Reference implementation: one lane at a time through the scalar samplers.
 void sample_standard_normal_lanes(const LaneAddresses& address, Lanes<double>& out) {
-  for (std::size_t l = 0; l < kLanes; ++l) {
-    auto stream = open(address, l);
-    out[l] = sample_normal(stream, 0.0, 1.0);
-  }
+  const LaneBlock block = lane_block(address, 0);
+  Lanes<double> u;
+  store(u, first_uniforms(block));
+  // sample_normal(stream, 0, 1) = 0 + 1 * ppnd16(u).
+  for (std::size_t l = 0; l < kLanes; ++l) out[l] = 0.0 + 1.0 * normal_quantile(u[l]);
 }
 
 void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
                            const Lanes<const BinomialProbability*>& probability,
                            Lanes<double>& out) {
-  for (std::size_t l = 0; l < kLanes; ++l) {
-    const std::int64_t k = count(n[l]);
-    if (k == 0) {
-      out[l] = 0.0;
-      continue;
+  const D8 nd = load(n);
+  if (!all((nd >= 0) & (nd <= 0x1.0p53) & (floor8(nd) == nd))) [[unlikely]] {
+    for (const double count : n) {
+      if (!(count >= 0 && count <= 0x1.0p53) || std::floor(count) != count) {
+        throw_bad_count(count);
+      }
     }
-    auto stream = open(address, l);
-    out[l] = static_cast<double>(sample_binomial(stream, k, *probability[l]));
   }
+
+  // The p-dependent constants of every lane (BinomialProbability), as vectors: broadcast when
+  // the lanes share one (as care_wf's trajectories share a month's probabilities), else gathered.
+  Lanes<const BinomialProbability*> lane;
+  bool shared = true;
+  for (std::size_t l = 0; l < kLanes; ++l) {
+    lane[l] = n[l] == 0 ? &kUnused : probability[l];
+    shared &= probability[l] == probability[0];
+  }
+  if (shared && probability[0] != nullptr) lane.fill(probability[0]);
+  const auto field = [&lane, shared](auto member) {
+    if (shared) return broadcast(lane[0]->*member);
+    return make8(lane[0]->*member, lane[1]->*member, lane[2]->*member, lane[3]->*member,
+                 lane[4]->*member, lane[5]->*member, lane[6]->*member, lane[7]->*member);
+  };
+  const D8 p = field(&BinomialProbability::p);
+
+  // make_setup: constants, then inversion below n p' = 20 and BTRS from there.
+  const I8 constant = (nd == 0) | (p == 0) | (p == 1);
+  D8 x = select(p == 1, nd, D8{});  // the constants' values; the other lanes are set below
+  if (all(constant)) {
+    store(out, x);
+    return;
+  }
+  const D8 p_small = field(&BinomialProbability::p_small);
+  const D8 r = field(&BinomialProbability::r);
+  const D8 np = nd * p_small;
+  const I8 inversion = ~constant & (np < kBtrsThreshold);
+  const I8 btrs = ~constant & ~(np < kBtrsThreshold);
+  const D8 nr = (nd + 1) * r;
+
+  LaneBlock block = lane_block(address, 0);
+  const D8 u = first_uniforms(block);
+
+  if (any(inversion)) {
+    // pmf(0) = (1 - p')^n: for n < 64 the product of the q^(2^i) of n's set bits, in increasing
+    // i as power_of_complement() multiplies them (2^52 + n has n in its low mantissa bits).
+    const U8 bits = std::bit_cast<U8>(nd + 0x1.0p52);
+    D8 pmf = broadcast(1.0);
+    for (std::size_t i = 0; i < 6; ++i) {
+      const D8 power = shared ? broadcast(lane[0]->q_powers[i])
+                              : make8(lane[0]->q_powers[i], lane[1]->q_powers[i],
+                                      lane[2]->q_powers[i], lane[3]->q_powers[i],
+                                      lane[4]->q_powers[i], lane[5]->q_powers[i],
+                                      lane[6]->q_powers[i], lane[7]->q_powers[i]);
+      pmf = select((bits & (U8{} + (1ull << i))) != 0, pmf * power, pmf);
+    }
+    // For n >= 64 exp(n log q), by the scalar std::exp; lanes with the same n and q share it.
+    const I8 by_exp = inversion & (nd >= 64);
+    if (any(by_exp)) {
+      const D8 log_q = field(&BinomialProbability::log_q);
+      const D8 exponent = nd * log_q;
+      double last_exponent = 0, last_power = 1;  // exp(0)
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        if (!by_exp[l]) continue;
+        if (exponent[l] != last_exponent) {
+          last_exponent = exponent[l];
+          last_power = std::exp(last_exponent);
+        }
+        set_lane(pmf, l, last_power);
+      }
+    }
+    // The sequential search, on every lane until each has stopped: lane l stops at the first
+    // count at which the scalar loop's condition (u > pmf && x < cap) fails. Before that its
+    // arithmetic is the scalar loop's; after it, it goes on unused. Every lane at step k is at
+    // count k, so 1 / k is one table entry for all of them.
+    const D8 cap = select(nd < kInversionCapD, nd, broadcast(kInversionCapD));
+    D8 left = u;
+    D8 count{};
+    I8 running = inversion & (left > pmf) & (count < cap);
+    for (int k = 1; any(running); ++k) {
+      const D8 kd = broadcast(static_cast<double>(k));
+      left = left - pmf;
+      pmf = pmf * (nr * kReciprocals[static_cast<std::size_t>(k)] - r);
+      count = select(running, kd, count);
+      running &= (left > pmf) & (kd < cap);
+    }
+    x = select(inversion, count, x);
+  }
+
+  // BinomialProbability::mirrored, which make_binomial_probability sets to p > 1/2 (the
+  // constant lanes, p in {0, 1}, are left alone).
+  const I8 mirrored = p > 0.5;
+  if (any(btrs)) {
+    // init_btrs.
+    const D8 q = field(&BinomialProbability::q);
+    const D8 spq = sqrt8(nd * p_small * q);
+    const D8 b = 1.15 + 2.53 * spq;
+    const D8 a = -0.0873 + 0.0248 * b + 0.01 * p_small;
+    const D8 c = nd * p_small + 0.5;
+    const D8 alpha = (2.83 + 5.1 / b) * spq;
+    const D8 v_r = 0.92 - 4.2 / b;
+    const D8 u_rv_r = 0.86 * v_r;
+    const D8 m = floor8((nd + 1) * p_small);
+
+    // The scalar BTRS (finish_btrs) for lane l from the first uniform v of attempt `attempt`,
+    // which took words 0 and 1 of the lane's block number `attempt`.
+    const auto finish_in_scalar = [&](std::size_t l, const LaneBlock& words, double v,
+                                      int attempt) {
+      BinomialSetup setup;
+      setup.method = BinomialSetup::Method::kBtrs;
+      setup.mirrored = mirrored[l] != 0;
+      setup.n = static_cast<std::int64_t>(n[l]);
+      setup.nd = n[l];
+      setup.r = r[l];
+      setup.nr = nr[l];
+      setup.a = a[l];
+      setup.b = b[l];
+      setup.c = c[l];
+      setup.alpha = alpha[l];
+      setup.v_r = v_r[l];
+      setup.u_rv_r = u_rv_r[l];
+      setup.m = m[l];
+      auto stream = RandomStream::resume(lane_address(address, l),
+                                         static_cast<std::uint32_t>(attempt), words.lane(l), 2);
+      return static_cast<double>(finish_btrs(stream, setup, v, attempt));
+    };
+
+    // sample_btrs, attempt by attempt on every lane still drawing. Each attempt takes one
+    // Philox block: words 0 and 1 make V, and, off the one-uniform path, words 2 and 3 the second
+    // uniform. A lane whose k lies more than 15 from the mode needs Stirling's series and
+    // finishes in the scalar code; so does every lane after kVectorAttempts attempts.
+    I8 pending = btrs;
+    D8 v = u;
+    for (int attempt = 0;; ++attempt) {
+      if (attempt > 0) {
+        block = lane_block(address, static_cast<std::uint32_t>(attempt));
+        v = first_uniforms(block);
+      }
+      // (U, V) in the box |U| <= 0.43, V <= v_r: accepted outright, U = V / v_r - 0.43.
+      const D8 box = v / v_r - 0.43;
+      const D8 k = floor8((2.0 * a / (0.5 - abs8(box)) + b) * box + c);
+      const I8 fast = pending & (v <= u_rv_r);
+      x = select(fast, k, x);
+      pending &= ~fast;
+      if (!any(pending)) break;
+      if (attempt == kVectorAttempts) {
+        for (std::size_t l = 0; l < kLanes; ++l) {
+          if (pending[l]) set_lane(x, l, finish_in_scalar(l, block, v[l], attempt));
+        }
+        break;
+      }
+
+      const D8 second = uniforms(block.words[2], block.words[3]);
+      const I8 outside = v >= v_r;  // U afresh and V kept, else U from V and V afresh
+      D8 sliver = v / v_r - 0.93;
+      sliver = copysign_half(sliver) - sliver;
+      const D8 uu = select(outside, second - 0.5, sliver);
+      D8 vv = select(outside, v, second * v_r);
+      const D8 us = 0.5 - abs8(uu);
+      const D8 k2 = floor8((2.0 * a / us + b) * uu + c);
+      const I8 in_range = pending & ~((k2 < 0) | (k2 > nd));  // rejected otherwise
+      const D8 us2 = us * us;
+      vv = vv * (alpha * us2 / (a + b * us2));
+      const D8 d = k2 - m;
+      const I8 near = in_range & (d >= -15.0) & (d <= 15.0);
+      const I8 far = in_range & ~near;
+      if (any(far)) {
+        for (std::size_t l = 0; l < kLanes; ++l) {
+          if (far[l]) set_lane(x, l, finish_in_scalar(l, block, v[l], attempt));
+        }
+        pending &= ~far;
+      }
+      if (any(near)) {
+        // BTRS step 3.1: pmf(i) / pmf(i - 1) = nr / i - r for i from m + 1 to k (into f) or
+        // from k + 1 to m (into v), in increasing i as the scalar loops multiply them.
+        const I8 up = near & (d > 0);
+        const I8 down = near & (d < 0);
+        const D8 from = select(up, m, k2);
+        const D8 steps = abs8(d);
+        D8 f = broadcast(1.0);
+        I8 going = (up | down) & (steps >= 1.0);
+        for (double j = 1; any(going); ++j) {
+          const D8 ratio = nr / (from + j) - r;
+          f = select(going & up, f * ratio, f);
+          vv = select(going & down, vv * ratio, vv);
+          going &= steps >= j + 1;
+        }
+        const I8 accepted = near & (vv <= f);
+        x = select(accepted, k2, x);
+        pending &= ~accepted;
+      }
+      if (!any(pending)) break;
+    }
+  }
+
+  // Mirrored lanes drew failures.
+  x = select(~constant & mirrored, nd - x, x);
+  store(out, x);
 }
 
 }  // namespace carecast::engine

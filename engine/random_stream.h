@@ -8,6 +8,8 @@
 
 #include <Random123/philox.h>
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 
 namespace carecast::engine {
@@ -26,6 +28,20 @@ class RandomStream {
       : key_{{static_cast<std::uint32_t>(address.seed),
               static_cast<std::uint32_t>(address.seed >> 32)}},
         counter_{{0u, address.month, address.site, address.trajectory}} {}
+
+  // The stream at `address` as it stands after the first `used` words (0 to 4) of its block
+  // number `index`: `block` must be the Philox block of counter {index, month, site, trajectory}
+  // under the seed's key, as computed elsewhere (engine/philox_lanes.h computes it for several
+  // streams at once). The lane samplers take the first words of each lane themselves and hand
+  // the rest of a draw, when it needs more, to the scalar code through this.
+  static RandomStream resume(const StreamAddress& address, std::uint32_t index,
+                             const std::array<std::uint32_t, 4>& block, int used) {
+    RandomStream stream(address);
+    for (int i = 0; i < 4; ++i) stream.block_[i] = block[static_cast<std::size_t>(i)];
+    stream.used_ = used;
+    stream.counter_.v[0] = index + 1;
+    return stream;
+  }
 
   // 32 random bits.
   std::uint32_t bits32() {

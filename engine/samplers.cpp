@@ -395,10 +395,10 @@ bool btrs_accepts(const BinomialSetup& setup, double v, std::int64_t k) {
 }
 
 // Hörmann (1993), algorithm BTRS, with the one-uniform first step that the same paper uses in its
-// algorithm BTRD.
-std::int64_t sample_btrs(RandomStream& stream, const BinomialSetup& setup) {
-  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    double v = stream.uniform();
+// algorithm BTRD. `v` is the first uniform of attempt number `attempt` (counted from 0), already
+// drawn from `stream`; the rest of the draw comes from `stream`.
+std::int64_t btrs_from(RandomStream& stream, const BinomialSetup& setup, double v, int attempt) {
+  for (;;) {
     double u;
     if (v <= setup.u_rv_r) {
       // (U, V) lies in the box |U| <= 0.43, V <= v_r, which is accepted outright, and
@@ -417,12 +417,21 @@ std::int64_t sample_btrs(RandomStream& stream, const BinomialSetup& setup) {
     }
     const double us = 0.5 - std::abs(u);
     const double k = std::floor((2 * setup.a / us + setup.b) * u + setup.c);
-    if (k < 0 || k > setup.nd) continue;  // also catches the infinities of us = 0
-    const double us2 = us * us;
-    v *= setup.alpha * us2 / (setup.a + setup.b * us2);  // alpha / (a / us^2 + b)
-    if (btrs_accepts(setup, v, static_cast<std::int64_t>(k))) return static_cast<std::int64_t>(k);
+    // k out of range (which also catches the infinities of us = 0) is rejected.
+    if (!(k < 0 || k > setup.nd)) {
+      const double us2 = us * us;
+      v *= setup.alpha * us2 / (setup.a + setup.b * us2);  // alpha / (a / us^2 + b)
+      if (btrs_accepts(setup, v, static_cast<std::int64_t>(k))) {
+        return static_cast<std::int64_t>(k);
+      }
+    }
+    if (++attempt == kMaxAttempts) throw_rejection_failure("sample_binomial");
+    v = stream.uniform();
   }
-  throw_rejection_failure("sample_binomial");
+}
+
+std::int64_t sample_btrs(RandomStream& stream, const BinomialSetup& setup) {
+  return btrs_from(stream, setup, stream.uniform(), 0);
 }
 
 }  // namespace
@@ -521,6 +530,11 @@ std::int64_t sample_binomial(RandomStream& stream, const BinomialSetup& setup) {
                              ? sample_by_inversion(stream, setup)
                              : sample_btrs(stream, setup);
   return setup.mirrored ? setup.n - x : x;
+}
+
+std::int64_t finish_btrs(RandomStream& stream, const BinomialSetup& setup, double v,
+                         int attempt) {
+  return btrs_from(stream, setup, v, attempt);
 }
 
 std::int64_t sample_binomial(RandomStream& stream, std::int64_t n,

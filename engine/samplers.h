@@ -120,6 +120,15 @@ BinomialSetup make_binomial_setup(std::int64_t n, const BinomialProbability& pro
 // A binomial variate, exact (to double rounding) for every valid (n, p), always in [0, n].
 std::int64_t sample_binomial(RandomStream& stream, const BinomialSetup& setup);
 
+// The rest of a BTRS draw (setup.method == kBtrs) from the first uniform v of its attempt number
+// `attempt` (counted from 0), v already taken from `stream`: sample_binomial(stream, setup) is,
+// bit for bit, finish_btrs(stream, setup, stream.uniform(), 0), mirrored (setup.n - x) when
+// setup.mirrored. For the lane samplers (engine/lane_samplers.h), which run the attempts of all
+// lanes together and resume a lane's stream here when it needs what they leave to the scalar
+// code. Returns the unmirrored count.
+std::int64_t finish_btrs(RandomStream& stream, const BinomialSetup& setup, double v,
+                         int attempt = 0);
+
 // Same as sample_binomial(stream, make_binomial_setup(n, probability)): the per-draw setup for
 // one n, the p-dependent part taken from `probability`.
 std::int64_t sample_binomial(RandomStream& stream, std::int64_t n,

@@ -230,12 +230,15 @@ def main(argv=None):
 
     # ---- the ratios ----
     mix = {(impl, mode): sampling.get(f"BinomialMix/{impl}/{mode}")
-           for impl in ("engine", "engine_shared_probability", "engine_presetup", "baseline")
+           for impl in ("engine", "engine_shared_probability", "engine_lanes", "engine_presetup",
+                        "baseline")
            for mode in ("stream_per_draw", "shared_stream")}
     # As care_wf draws: a stream per draw, the p-dependent constants shared.
     engine_mix_ns = ns_per_item(mix[("engine_shared_probability", "stream_per_draw")])
     baseline_mix_ns = ns_per_item(mix[("baseline", "stream_per_draw")])
     speedup = ratio(baseline_mix_ns, engine_mix_ns)
+    lanes_mix_ns = ns_per_item(mix[("engine_lanes", "stream_per_draw")])
+    speedup_lanes = ratio(baseline_mix_ns, lanes_mix_ns)
     speedup_shared = ratio(ns_per_item(mix[("baseline", "shared_stream")]),
                            ns_per_item(mix[("engine", "shared_stream")]))
 
@@ -327,6 +330,10 @@ def main(argv=None):
          f"{'met' if met else 'NOT met' if met is not None else 'n/a'})"],
         ["same, every uniform from one stream (sampler arithmetic only)",
          fmt_ratio(speedup_shared)],
+        ["engine binomial (lanes) vs scalar BTRS baseline, default model's mix, a stream per "
+         "draw (8 trajectories at once through `sample_binomial_lanes`, as a lane model draws)",
+         f"{fmt_ratio(speedup_lanes)} ({fmt_time(baseline_mix_ns)} → {fmt_time(lanes_mix_ns)} "
+         "per draw)"],
         ["end-to-end time per trajectory (carecast run, 1 thread, "
          f"{a.small} trajectories) vs the engine's sampling floor",
          f"{fmt_ratio(ratio(e2e_ns, floor_ns))} ({fmt_time(e2e_ns)} vs {fmt_time(floor_ns)})"],
@@ -387,7 +394,9 @@ def main(argv=None):
     for name, what in (("Philox/bits32", "32-bit words from one stream"),
                        ("Philox/uniform", "uniform doubles from one stream"),
                        ("Philox/open_stream_uniform",
-                        "open a stream at a new address + one uniform (per care_wf variate)")):
+                        "open a stream at a new address + one uniform (per care_wf variate)"),
+                       ("Philox/lanes_first_block",
+                        "first blocks of 8 streams at once (engine/philox_lanes.h), per block")):
         run = sampling.get(name)
         rows.append([f"`{name}`", fmt_rate(run and run["ips"]), fmt_time(ns_per_item(run)), what])
     d.table(["benchmark", "throughput", "per item", "what"], rows)
@@ -405,13 +414,17 @@ def main(argv=None):
               f"{100 * c.get('mix_engine_inversion_share', 0):.0f}% n·p' < 20 (inversion in "
               "the engine). `engine` calls `sample_binomial(stream, n, p)` (setup on every draw); "
               "`engine_shared_probability` calls it as care_wf does, with the p-dependent "
-              "constants made once a month per distinct p; `engine_presetup` reuses a precomputed "
+              "constants made once a month per distinct p; `engine_lanes` draws each (n, p) for 8 "
+              "trajectories at once through `sample_binomial_lanes` (engine/lane_samplers.h), "
+              "probabilities shared likewise, a stream per draw only; `engine_presetup` reuses a "
+              "precomputed "
               "`BinomialSetup`; `baseline` is the scalar per-draw BTRS of "
               "`bench/btrs_baseline.h` (setup on every draw, inversion below n·p' = 10, "
               "log-factorials by `std::lgamma`), fed by the same Philox streams.")
         d.add()
         rows = []
-        for impl in ("engine", "engine_shared_probability", "engine_presetup", "baseline"):
+        for impl in ("engine", "engine_shared_probability", "engine_lanes", "engine_presetup",
+                     "baseline"):
             row = [f"`{impl}`"]
             for mode in ("stream_per_draw", "shared_stream"):
                 run = mix[(impl, mode)]

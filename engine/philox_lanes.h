@@ -1,0 +1,176 @@
+// Philox4x32-10 for 8 counters at once, under one key.
+//
+// Lane by lane the result is exactly r123::Philox4x32()(counter[l], key): the same rounds on 8
+// counters side by side. Each counter word of the 8 lanes is held in 64-bit slots, one lane per
+// slot with the word in its low half, so that one 32 x 32 -> 64-bit multiply per slot
+// (_mm512_mul_epu32 with AVX-512, two _mm256_mul_epu32 with AVX2) gives both halves of Philox's
+// products: the low half stays in place and the high half is one shift away. The bits above a
+// slot's low half are left as they fall (the multiplies read only the low halves). Without AVX2, a
+// loop over Random123. The lane samplers (engine/lane_samplers.h) draw the blocks of the streams
+// of 8 trajectories with it.
+#pragma once
+
+#include <Random123/philox.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#if defined(__AVX2__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+namespace carecast::engine {
+
+inline constexpr std::size_t kPhiloxLanes = 8;
+
+// Word w of the counter or output block of every lane: words[w][lane].
+using PhiloxLaneWords = std::array<std::array<std::uint32_t, kPhiloxLanes>, 4>;
+
+// One word of every lane in the low half of a 64-bit slot, in registers; convert to 8 uint64_t
+// (or a vector of them) with std::bit_cast. The high halves are unspecified.
+#if defined(__AVX512F__)
+struct PhiloxWideWord {
+  __m512i lanes;
+};
+#elif defined(__AVX2__)
+struct PhiloxWideWord {
+  __m256i low, high;  // lanes 0-3 and 4-7
+};
+#else
+struct PhiloxWideWord {
+  std::array<std::uint64_t, kPhiloxLanes> lanes;
+};
+#endif
+static_assert(sizeof(PhiloxWideWord) == 8 * kPhiloxLanes);
+
+using PhiloxWideBlock = std::array<PhiloxWideWord, 4>;
+
+namespace philox_detail {
+
+#if defined(__AVX512F__)
+// The merge-masked forms with every lane set: gcc 12 reports the _mm512_undefined_*() that the
+// unmasked ones pass along as used uninitialized.
+inline PhiloxWideWord widen(const std::uint32_t* lanes) {
+  const __m512i zero = _mm512_setzero_si512();
+  return {_mm512_mask_cvtepu32_epi64(
+      zero, 0xFF, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lanes)))};
+}
+inline PhiloxWideWord splat(std::uint32_t x) {
+  return {_mm512_set1_epi64(static_cast<long long>(x))};
+}
+inline PhiloxWideWord operator^(PhiloxWideWord a, PhiloxWideWord b) {
+  return {_mm512_xor_si512(a.lanes, b.lanes)};
+}
+// (hi, lo) of m * x, lane by lane.
+inline void mulhilo(PhiloxWideWord m, PhiloxWideWord x, PhiloxWideWord& hi, PhiloxWideWord& lo) {
+  lo.lanes = _mm512_mask_mul_epu32(x.lanes, 0xFF, x.lanes, m.lanes);
+  hi.lanes = _mm512_mask_srli_epi64(lo.lanes, 0xFF, lo.lanes, 32);
+}
+inline void narrow(PhiloxWideWord w, std::uint32_t* lanes) {
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(lanes),
+                      _mm512_mask_cvtepi64_epi32(_mm256_setzero_si256(), 0xFF, w.lanes));
+}
+#elif defined(__AVX2__)
+inline PhiloxWideWord widen(const std::uint32_t* lanes) {
+  return {_mm256_cvtepu32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(lanes))),
+          _mm256_cvtepu32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(lanes + 4)))};
+}
+inline PhiloxWideWord splat(std::uint32_t x) {
+  const __m256i v = _mm256_set1_epi64x(static_cast<long long>(x));
+  return {v, v};
+}
+inline PhiloxWideWord operator^(PhiloxWideWord a, PhiloxWideWord b) {
+  return {_mm256_xor_si256(a.low, b.low), _mm256_xor_si256(a.high, b.high)};
+}
+inline void mulhilo(PhiloxWideWord m, PhiloxWideWord x, PhiloxWideWord& hi, PhiloxWideWord& lo) {
+  lo.low = _mm256_mul_epu32(x.low, m.low);
+  lo.high = _mm256_mul_epu32(x.high, m.high);
+  hi.low = _mm256_srli_epi64(lo.low, 32);
+  hi.high = _mm256_srli_epi64(lo.high, 32);
+}
+inline void narrow(PhiloxWideWord w, std::uint32_t* lanes) {
+  const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+  const __m256i low = _mm256_permutevar8x32_epi32(w.low, even);
+  const __m256i high = _mm256_permutevar8x32_epi32(w.high, even);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(lanes), _mm256_blend_epi32(low, high, 0xF0));
+}
+#endif
+
+}  // namespace philox_detail
+
+// Block of the counters {c0, c1, c2, c3[l]} under the key {key0, key1} for every lane l, in the
+// wide form: the lane samplers' case, where lanes differ in their trajectory only.
+inline PhiloxWideBlock philox4x32_lanes_wide(std::uint32_t c0, std::uint32_t c1, std::uint32_t c2,
+                                             const std::array<std::uint32_t, kPhiloxLanes>& c3,
+                                             std::uint32_t key0, std::uint32_t key1);
+
+// out[w][l] = word w of r123::Philox4x32()({counter[0][l], ..., counter[3][l]}, {key0, key1}).
+inline void philox4x32_lanes(const PhiloxLaneWords& counter, std::uint32_t key0,
+                             std::uint32_t key1, PhiloxLaneWords& out);
+
+#if defined(__AVX2__) || defined(__AVX512F__)
+namespace philox_detail {
+
+// The 10 rounds of Philox4x32 on c, with the key bumped between rounds.
+inline PhiloxWideBlock rounds(PhiloxWideBlock c, std::uint32_t key0, std::uint32_t key1) {
+  const PhiloxWideWord m0 = splat(PHILOX_M4x32_0);
+  const PhiloxWideWord m1 = splat(PHILOX_M4x32_1);
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) {
+      key0 += PHILOX_W32_0;
+      key1 += PHILOX_W32_1;
+    }
+    PhiloxWideWord hi0, lo0, hi1, lo1;
+    mulhilo(m0, c[0], hi0, lo0);
+    mulhilo(m1, c[2], hi1, lo1);
+    // The key is xored into the word that does not wait for the multiply.
+    c = {hi1 ^ (c[1] ^ splat(key0)), lo1, hi0 ^ (c[3] ^ splat(key1)), lo0};
+  }
+  return c;
+}
+
+}  // namespace philox_detail
+
+inline PhiloxWideBlock philox4x32_lanes_wide(std::uint32_t c0, std::uint32_t c1, std::uint32_t c2,
+                                             const std::array<std::uint32_t, kPhiloxLanes>& c3,
+                                             std::uint32_t key0, std::uint32_t key1) {
+  using namespace philox_detail;
+  return rounds({splat(c0), splat(c1), splat(c2), widen(c3.data())}, key0, key1);
+}
+
+inline void philox4x32_lanes(const PhiloxLaneWords& counter, std::uint32_t key0,
+                             std::uint32_t key1, PhiloxLaneWords& out) {
+  using namespace philox_detail;
+  const PhiloxWideBlock block =
+      rounds({widen(counter[0].data()), widen(counter[1].data()), widen(counter[2].data()),
+              widen(counter[3].data())},
+             key0, key1);
+  for (std::size_t w = 0; w < 4; ++w) narrow(block[w], out[w].data());
+}
+#else
+inline void philox4x32_lanes(const PhiloxLaneWords& counter, std::uint32_t key0,
+                             std::uint32_t key1, PhiloxLaneWords& out) {
+  const r123::Philox4x32::key_type key = {{key0, key1}};
+  for (std::size_t l = 0; l < kPhiloxLanes; ++l) {
+    const r123::Philox4x32::ctr_type c = {
+        {counter[0][l], counter[1][l], counter[2][l], counter[3][l]}};
+    const auto block = r123::Philox4x32()(c, key);
+    for (std::size_t w = 0; w < 4; ++w) out[w][l] = block.v[w];
+  }
+}
+
+inline PhiloxWideBlock philox4x32_lanes_wide(std::uint32_t c0, std::uint32_t c1, std::uint32_t c2,
+                                             const std::array<std::uint32_t, kPhiloxLanes>& c3,
+                                             std::uint32_t key0, std::uint32_t key1) {
+  const r123::Philox4x32::key_type key = {{key0, key1}};
+  PhiloxWideBlock out;
+  for (std::size_t l = 0; l < kPhiloxLanes; ++l) {
+    const auto block = r123::Philox4x32()({{c0, c1, c2, c3[l]}}, key);
+    for (std::size_t w = 0; w < 4; ++w) out[w].lanes[l] = block.v[w];
+  }
+  return out;
+}
+#endif
+
+}  // namespace carecast::engine
