@@ -16,13 +16,15 @@
 //                       p-dependent constants (BinomialProbability) made once per month for each
 //                       distinct p and the rest of the setup on every draw, or engine_lanes: as a
 //                       model stepping 8 trajectories in lanes draws, sample_binomial_lanes on
-//                       8 trajectories at each (n, p) of the mix (probabilities shared as
-//                       engine_shared_probability shares them), items = draws
+//                       8 trajectories at each (n, p) of the mix, the lanes' n and p spread
+//                       over +-10% of it (trajectories differ: see lane_spread), each lane's
+//                       probabilities made once a month as care_wf makes them, items = draws
 //   Normal/...          the standard normal shocks (one uniform, inversion)
 //   ParameterDraws/...  the per-trajectory parameter draws of the default configuration
 //   TrajectoryDraws     every draw of one baseline trajectory, addressed as care_wf addresses
-//                       them and with the binomial probabilities shared as care_wf shares them,
-//                       without the model's arithmetic: the measured sampling floor
+//                       them and drawn as care_wf draws them (8 trajectories in lanes, their
+//                       n and p spread as in engine_lanes, probabilities made once a month per
+//                       lane), without the model's arithmetic: the measured sampling floor
 //
 // Throughput is items/s = draws/s (TrajectoryDraws: trajectory-months/s). Fixed seeds throughout.
 #include <benchmark/benchmark.h>
@@ -180,6 +182,42 @@ void make_probabilities(std::vector<engine::BinomialProbability>& table) {
   }
 }
 
+// Trajectories stepped in lanes differ: their parameters are drawn, so their headcounts and
+// flow probabilities differ. Lane l's n and p are the mix's times lane_spread(l), spread evenly
+// over [0.9, 1.1], so that no lane shares a probability or an n with another (sharing would
+// flatter the lane sampler, which shares work between equal lanes).
+double lane_spread(std::size_t lane) {
+  return 1.0 + 0.1 * (static_cast<double>(lane) - 3.5) / 3.5;
+}
+
+// Each lane's probabilities of the mix, as care_wf makes them once a month per lane.
+void make_lane_probabilities(std::vector<std::vector<engine::BinomialProbability>>& tables) {
+  const auto& values = shared_probabilities().values;
+  tables.resize(engine::kLanes);
+  for (std::size_t l = 0; l < engine::kLanes; ++l) {
+    tables[l].resize(values.size());
+    for (std::size_t k = 0; k < values.size(); ++k) {
+      tables[l][k] = engine::make_binomial_probability(std::min(1.0, values[k] * lane_spread(l)));
+    }
+  }
+}
+
+// n of the mix's draw i in lane l: lane_counts()[i][l] (made once, as a model has its counts at
+// hand).
+const std::vector<engine::Lanes<double>>& lane_counts() {
+  static const auto counts = [] {
+    std::vector<engine::Lanes<double>> table;
+    for (const auto& d : mix()) {
+      auto& n = table.emplace_back();
+      for (std::size_t l = 0; l < engine::kLanes; ++l) {
+        n[l] = std::round(static_cast<double>(d.n) * lane_spread(l));
+      }
+    }
+    return table;
+  }();
+  return counts;
+}
+
 // Describes the mix in counters (shown once per benchmark).
 void describe_mix(benchmark::State& state) {
   double inversion = 0, engine_inversion = 0, np_sum = 0, np_min = 1e300, np_max = 0;
@@ -314,16 +352,20 @@ void BinomialMix(benchmark::State& state, Impl impl, bool stream_per_draw) {
     engine::Lanes<double> n;
     engine::Lanes<const engine::BinomialProbability*> probability;
     engine::Lanes<double> out;
+    std::vector<std::vector<engine::BinomialProbability>> lane_probabilities;
+    const auto& counts = lane_counts();
     double total = 0;
     for (auto _ : state) {
-      make_probabilities(probabilities);
+      make_lane_probabilities(lane_probabilities);
       for (std::size_t l = 0; l < engine::kLanes; ++l) {
         address.trajectory[l] = trajectory + static_cast<std::uint32_t>(l);
       }
       for (std::size_t i = 0; i < draws.size(); ++i) {
         address.site = kSiteFlow + static_cast<std::uint32_t>(i);
-        n.fill(static_cast<double>(draws[i].n));
-        probability.fill(&probabilities[slot[i]]);
+        n = counts[i];
+        for (std::size_t l = 0; l < engine::kLanes; ++l) {
+          probability[l] = &lane_probabilities[l][slot[i]];
+        }
         engine::sample_binomial_lanes(address, n, probability, out);
         for (const double x : out) total += x;
       }
@@ -440,43 +482,53 @@ void TrajectoryDraws(benchmark::State& state) {
   const auto R = static_cast<std::uint32_t>(d.config.R());
   const int months = d.settings.months;
   const auto& slot = shared_probabilities().slot;
-  std::vector<engine::BinomialProbability> probabilities;
-  std::uint32_t trajectory = 0;
+  std::vector<std::vector<engine::BinomialProbability>> lane_probabilities;
+  const auto& counts = lane_counts();
+  engine::LaneAddresses address;
+  address.seed = kSeed;
+  engine::Lanes<double> n, out;
+  engine::Lanes<const engine::BinomialProbability*> probability;
+  std::uint32_t first = 0;
   double sum = 0;
   for (auto _ : state) {
-    for (int i : uncertain) {
-      RandomStream stream(StreamAddress{kSeed, trajectory, static_cast<std::uint32_t>(i), 0});
-      sum += params[static_cast<std::size_t>(i)].draw(stream);
+    for (std::size_t l = 0; l < engine::kLanes; ++l) {
+      address.trajectory[l] = first + static_cast<std::uint32_t>(l);
+      for (int i : uncertain) {
+        RandomStream stream(
+            StreamAddress{kSeed, address.trajectory[l], static_cast<std::uint32_t>(i), 0});
+        sum += params[static_cast<std::size_t>(i)].draw(stream);
+      }
     }
     for (int t = 0; t < months; ++t) {
-      const auto month = static_cast<std::uint32_t>(t);
+      address.month = static_cast<std::uint32_t>(t);
       if (t >= 1) {
         const std::uint32_t macro = d.settings.start.plus(t).month == 4 ? 3 : 2;
-        for (std::uint32_t s = 0; s < macro; ++s) {
-          RandomStream stream(StreamAddress{kSeed, trajectory, kSiteMacro + s, month});
-          sum += engine::sample_normal(stream, 0.0, 1.0);
-        }
-        for (std::uint32_t r = 0; r < R; ++r) {
-          RandomStream stream(StreamAddress{kSeed, trajectory, kSiteDemandShock + r, month});
-          sum += engine::sample_normal(stream, 0.0, 1.0);
+        for (std::uint32_t s = 0; s < macro + R; ++s) {
+          address.site = s < macro ? kSiteMacro + s : kSiteDemandShock + (s - macro);
+          engine::sample_standard_normal_lanes(address, out);
+          for (const double x : out) sum += x;
         }
       }
-      make_probabilities(probabilities);  // as care_wf makes them each month
+      make_lane_probabilities(lane_probabilities);  // as care_wf makes them each month
       for (std::size_t i = 0; i < draws.size(); ++i) {
-        RandomStream stream(
-            StreamAddress{kSeed, trajectory, kSiteFlow + static_cast<std::uint32_t>(i), month});
-        sum += static_cast<double>(
-            engine::sample_binomial(stream, draws[i].n, probabilities[slot[i]]));
+        address.site = kSiteFlow + static_cast<std::uint32_t>(i);
+        n = counts[i];
+        for (std::size_t l = 0; l < engine::kLanes; ++l) {
+          probability[l] = &lane_probabilities[l][slot[i]];
+        }
+        engine::sample_binomial_lanes(address, n, probability, out);
+        for (const double x : out) sum += x;
       }
     }
-    ++trajectory;
+    first += engine::kLanes;
   }
   benchmark::DoNotOptimize(sum);
-  state.SetItemsProcessed(state.iterations() * months);
-  const auto counts = trajectory_draw_counts();
-  state.counters["binomials_per_trajectory"] = static_cast<double>(counts.binomials);
-  state.counters["normals_per_trajectory"] = static_cast<double>(counts.normals);
-  state.counters["parameters_per_trajectory"] = static_cast<double>(counts.parameters);
+  // Items are trajectory-months, as before: a batch is kLanes trajectories.
+  state.SetItemsProcessed(state.iterations() * months * static_cast<std::int64_t>(engine::kLanes));
+  const auto draw_counts = trajectory_draw_counts();
+  state.counters["binomials_per_trajectory"] = static_cast<double>(draw_counts.binomials);
+  state.counters["normals_per_trajectory"] = static_cast<double>(draw_counts.normals);
+  state.counters["parameters_per_trajectory"] = static_cast<double>(draw_counts.parameters);
   state.counters["months"] = months;
 }
 

@@ -20,6 +20,7 @@
 #include <string>
 #include <type_traits>
 
+#include "engine/exp_kernel.h"
 #include "engine/philox_lanes.h"
 
 #if defined(__AVX__) || defined(__AVX512F__)
@@ -331,20 +332,11 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
                                       lane[6]->q_powers[i], lane[7]->q_powers[i]);
       pmf = select((bits & (U8{} + (1ull << i))) != 0, pmf * power, pmf);
     }
-    // For n >= 64 exp(n log q), by the scalar std::exp; lanes with the same n and q share it.
+    // For n >= 64 exp(n log q), by the exp_nonpositive() of power_of_complement().
     const I8 by_exp = inversion & (nd >= 64);
     if (any(by_exp)) {
-      const D8 log_q = field(&BinomialProbability::log_q);
-      const D8 exponent = nd * log_q;
-      double last_exponent = 0, last_power = 1;  // exp(0)
-      for (std::size_t l = 0; l < kLanes; ++l) {
-        if (!by_exp[l]) continue;
-        if (exponent[l] != last_exponent) {
-          last_exponent = exponent[l];
-          last_power = std::exp(last_exponent);
-        }
-        set_lane(pmf, l, last_power);
-      }
+      const D8 exponent = select(by_exp, nd * field(&BinomialProbability::log_q), D8{});
+      pmf = select(by_exp, exp_nonpositive<D8, U8>(exponent), pmf);
     }
     // The sequential search, on every lane until each has stopped: lane l stops at the first
     // count at which the scalar loop's condition (u > pmf && x < cap) fails. Before that its

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "engine/exp_kernel.h"
+
 namespace carecast::engine {
 namespace {
 
@@ -296,7 +298,9 @@ BinomialProbability make_probability(const char* function, double p) {
 // precomputed, so only the multiplications by those of n's set bits are left, in the order the
 // squaring loop does them.
 double power_of_complement(const BinomialProbability& probability, std::int64_t n) {
-  if (n >= 64) return std::exp(static_cast<double>(n) * probability.log_q);
+  // n log q >= -n p' / (1 - p') > -40 for the inversion's n p' < 20: within exp_nonpositive's
+  // domain.
+  if (n >= 64) return exp_nonpositive(static_cast<double>(n) * probability.log_q);
   double result = 1;
   for (std::size_t i = 0; n > 0; n >>= 1, ++i) {
     if (n & 1) result *= probability.q_powers[i];
