@@ -42,7 +42,8 @@ void Trajectory(benchmark::State& state, bool all_scenarios) {
   std::vector<double> parameters(layout.scenarios.size() * layout.parameters.size() * batch);
   std::uint32_t first = 0;
   for (auto _ : state) {
-    model->simulate_batch(settings.seed, first, batch, *scratch, out, parameters, {});
+    model->simulate_batch(settings.seed, first, batch, *scratch,
+                          engine::BatchOutput::contiguous(out, layout.cells()), parameters, {});
     first += static_cast<std::uint32_t>(batch);
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
@@ -71,15 +72,16 @@ void Replay(benchmark::State& state) {
   const std::size_t batch = model->batch_size();
   std::vector<double> out(layout.cells() * batch);
   std::vector<double> parameters(layout.scenarios.size() * layout.parameters.size() * batch);
+  const auto into = engine::BatchOutput::contiguous(out, layout.cells());
   std::vector<models::DrawTape> tapes(kTapes);
   const auto first = [&](std::uint32_t j) { return j * static_cast<std::uint32_t>(batch); };
   for (std::uint32_t j = 0; j < kTapes; ++j) {
-    care_wf->simulate_recording(settings.seed, first(j), batch, *scratch, out, parameters,
+    care_wf->simulate_recording(settings.seed, first(j), batch, *scratch, into, parameters,
                                 tapes[j]);
   }
   std::uint32_t j = 0;
   for (auto _ : state) {
-    care_wf->simulate_replaying(settings.seed, first(j), batch, *scratch, out, parameters,
+    care_wf->simulate_replaying(settings.seed, first(j), batch, *scratch, into, parameters,
                                 tapes[j]);
     j = (j + 1) % kTapes;
     benchmark::DoNotOptimize(out.data());

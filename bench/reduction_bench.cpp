@@ -5,12 +5,12 @@
 // Blocks have the runner's automatic size (engine::block_size_for: 128 trajectories for the
 // baseline); block 1 is block 0's trajectories in reverse order.
 //
-//   Reduction/insert/block_buffered     what engine::run does per block of trajectories:
-//                                       transpose batches of 8 trajectories (care_wf's lanes)
-//                                       cell by cell into the block buffer, then per cell add
-//                                       its values to its sketch (add_all) and summarise its
-//                                       moments (summarise_cell), and push the block's moments
-//                                       into the run's MomentCascade. Items: trajectories.
+//   Reduction/insert/block_buffered     what engine::run does per block of trajectories once the
+//                                       model has written them into the block buffer (cell by
+//                                       cell, each cell's values side by side): per cell, add its
+//                                       values to its sketch (add_all) and summarise its moments
+//                                       (summarise_cell); then push the block's moments into the
+//                                       run's MomentCascade. Items: trajectories.
 //   Reduction/insert/block_sketches     only the sketch part of that (items: trajectories)
 //   Reduction/insert/block_moments      only the summarise_block + push part (items: trajectories)
 //   Reduction/insert/per_trajectory     the unbuffered alternative: MomentCascade::add of one
@@ -87,7 +87,6 @@ enum class Part { all, sketches, moments };
 void InsertBlock(benchmark::State& state, Part part) {
   const auto& o = outputs();
   const std::size_t block = o.block;
-  std::vector<double> buffer(o.cells * block);
   // The parts alone read ready-made block buffers (summarising does not change a buffer).
   const std::vector<double> prepared[2] = {block_buffer(0), block_buffer(1)};
   std::vector<engine::QuantileSketch> sketches(o.cells);
@@ -96,20 +95,11 @@ void InsertBlock(benchmark::State& state, Part part) {
   for (auto _ : state) {
     const double* values = prepared[b].data();
     if (part == Part::all) {
-      // The runner's transpose: a batch's values of one cell side by side in the block buffer.
-      constexpr std::size_t kBatch = 8;
-      for (std::size_t first = 0; first < block; first += kBatch) {
-        const double* from[kBatch];
-        for (std::size_t j = 0; j < kBatch; ++j) from[j] = trajectory(b, first + j).data();
-        for (std::size_t c = 0; c < o.cells; ++c) {
-          double* row = buffer.data() + c * block + first;
-          for (std::size_t j = 0; j < kBatch; ++j) row[j] = from[j][c];
-        }
-      }
-      // Then each cell once, for its sketch and its moments together.
+      // The model has written the block into the buffer (prepared here); each cell once, for its
+      // sketch and its moments together.
       auto nodes = engine::block_nodes(o.cells, block);
       for (std::size_t c = 0; c < o.cells; ++c) {
-        const double* row = buffer.data() + c * block;
+        const double* row = values + c * block;
         sketches[c].add_all(std::span<const double>(row, block));
         engine::summarise_cell(row, block, nodes, c);
       }

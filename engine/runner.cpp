@@ -41,7 +41,6 @@ struct Worker {
   Worker(const Simulator& simulator, const Cells& cells, std::size_t block)
       : scratch(simulator.make_scratch()),
         batch(simulator.batch_size()),
-        out(cells.outputs * batch),
         parameters(simulator.layout().scenarios.size() * simulator.layout().parameters.size() *
                    batch),
         given(parameters.size()),
@@ -51,7 +50,6 @@ struct Worker {
 
   std::unique_ptr<SimulatorScratch> scratch;
   std::size_t batch;                        // trajectories simulated together
-  std::vector<double> out;                  // a batch of trajectories, all scenarios
   std::vector<double> parameters;
   std::vector<double> given;                // caller-supplied parameter values (NaN: draw)
   std::vector<double> buffer;               // [cell][trajectory in block]
@@ -131,46 +129,41 @@ RunResult empty_result(const OutputLayout& layout, const RunnerOptions& options)
   return result;
 }
 
-// Copies trajectory i's outputs and parameters (the batch's j-th) into the saved arrays.
-void save(const OutputLayout& layout, const Worker& worker, std::size_t j, std::uint64_t i,
-          RunResult& result) {
+// Copies trajectory i's outputs (column `column` of the block buffer) and parameters (the
+// batch's j-th) into the saved arrays.
+void save(const OutputLayout& layout, const Worker& worker, std::size_t block, std::size_t column,
+          std::size_t j, std::uint64_t i, RunResult& result) {
   const std::size_t S = layout.scenarios.size(), V = layout.variables.size();
   const std::size_t plane = static_cast<std::size_t>(layout.months) * layout.regions.size();
   const std::size_t K = layout.parameters.size();
   for (std::size_t s = 0; s < S; ++s) {
     for (std::size_t v = 0; v < V; ++v) {
-      const double* from = worker.out.data() + j * layout.cells() + (s * V + v) * plane;
+      const double* from = worker.buffer.data() + (s * V + v) * plane * block + column;
       float* to = result.trajectory[s][v].data() + i * plane;
-      for (std::size_t c = 0; c < plane; ++c) to[c] = static_cast<float>(from[c]);
+      for (std::size_t c = 0; c < plane; ++c) to[c] = static_cast<float>(from[c * block]);
     }
     std::copy_n(worker.parameters.data() + (j * S + s) * K, K,
                 result.parameter_values[s].data() + i * K);
   }
 }
 
-// Puts the outputs of the batch's `count` trajectories and their differences from the base into
-// columns first, first + 1, ... of the buffer, and counts where each scenario is better than the
-// base. Cell by cell, so that the batch's values of one cell land side by side (one cache line
-// for a batch of 8 aligned in the block) rather than a block apart.
-void buffer_batch(const OutputLayout& layout, const Cells& cells, std::size_t block,
-                  std::size_t count, std::size_t first, Worker& w) {
-  const double* out = w.out.data();
-  for (std::size_t c = 0; c < cells.outputs; ++c) {
-    double* row = w.buffer.data() + c * block + first;
-    for (std::size_t j = 0; j < count; ++j) row[j] = out[j * cells.outputs + c];
-  }
+// Puts the differences from the base of the batch's `count` trajectories, whose outputs the
+// model wrote into columns first, first + 1, ... of the buffer, into the same columns of the
+// difference rows, and counts where each scenario is better than the base.
+void buffer_differences(const OutputLayout& layout, const Cells& cells, std::size_t block,
+                        std::size_t count, std::size_t first, Worker& w) {
   const std::size_t plane = cells.per_scenario / layout.variables.size();
-  const std::size_t base = cells.base * cells.per_scenario;
+  const double* base = w.buffer.data() + cells.base * cells.per_scenario * block + first;
   for (std::size_t k = 0; k + 1 < cells.scenarios; ++k) {
-    const std::size_t scenario = cells.diff_scenario(k) * cells.per_scenario;
+    const double* scenario =
+        w.buffer.data() + cells.diff_scenario(k) * cells.per_scenario * block + first;
     const std::size_t diff_first = k * cells.per_scenario;
     for (std::size_t c = 0; c < cells.per_scenario; ++c) {
       double* row = w.buffer.data() + (cells.outputs + diff_first + c) * block + first;
       const int better = layout.better[c / plane];
       std::uint64_t wins = 0;
       for (std::size_t j = 0; j < count; ++j) {
-        const double* trajectory = out + j * cells.outputs;
-        const double diff = trajectory[scenario + c] - trajectory[base + c];
+        const double diff = scenario[c * block + j] - base[c * block + j];
         row[j] = diff;
         wins += (better > 0 && diff > 0.0) || (better < 0 && diff < 0.0);
       }
@@ -228,16 +221,18 @@ RunResult run(const Simulator& simulator, const RunnerOptions& options) {
                                              std::span(w.given).subspan(j * values, values));
                   }
                 }
+                // The model writes straight into the block buffer: cell c of trajectory i + j
+                // at buffer[c * block + (i - begin) + j].
+                const BatchOutput into{w.buffer.data() + (i - begin), block, 1};
                 simulator.simulate_batch(
-                    options.seed, static_cast<std::uint32_t>(i), count, *w.scratch,
-                    std::span(w.out).first(count * cells.outputs),
+                    options.seed, static_cast<std::uint32_t>(i), count, *w.scratch, into,
                     std::span(w.parameters).first(count * values),
                     options.given_parameters
                         ? std::span<const double>(w.given).first(count * values)
                         : std::span<const double>());
-                buffer_batch(layout, cells, block, count, i - begin, w);
+                buffer_differences(layout, cells, block, count, i - begin, w);
                 for (std::size_t j = 0; j < count && i + j < result.saved_trajectories; ++j) {
-                  save(layout, w, j, i + j, result);
+                  save(layout, w, block, i - begin + j, j, i + j, result);
                 }
               }
               // Each cell's values once, for its sketch and its moments together.

@@ -41,6 +41,24 @@ struct OutputLayout {
   }
 };
 
+// Where simulate_batch() writes: cell c (in OutputLayout::index order) of the batch's j-th
+// trajectory is data[j * trajectory_stride + c * cell_stride]. Trajectories one after the other
+// (as simulate_given() writes one) is contiguous(); the runner asks for the transpose, each
+// cell's values of a block side by side, so that it can summarise a cell from one row.
+struct BatchOutput {
+  double* data = nullptr;
+  std::size_t cell_stride = 1;
+  std::size_t trajectory_stride = 0;
+
+  double& at(std::size_t trajectory, std::size_t cell) const {
+    return data[trajectory * trajectory_stride + cell * cell_stride];
+  }
+  // `out` holds the batch's trajectories one after the other, `cells` values each.
+  static BatchOutput contiguous(std::span<double> out, std::size_t cells) {
+    return {out.data(), 1, cells};
+  }
+};
+
 // Per-thread working memory a model may keep between trajectories.
 class SimulatorScratch {
  public:
@@ -74,19 +92,22 @@ class Simulator {
   // model that runs one trajectory at a time.
   virtual std::size_t batch_size() const { return 1; }
 
-  // Simulates trajectories first, first + 1, ..., first + count - 1, 1 <= count <= batch_size().
-  // `out`, `parameters` and `given` hold count trajectories one after the other, each laid out
-  // as for simulate_given() (`given` may be empty). Every trajectory's outputs and parameters are
-  // bit for bit those that simulate_given() gives it alone: batching is only a way to go faster.
+  // Simulates trajectories first, first + 1, ..., first + count - 1, 1 <= count <= batch_size(),
+  // writing the j-th one's outputs through `out` (see BatchOutput). `parameters` and `given` hold
+  // count trajectories one after the other, each laid out as for simulate_given() (`given` may
+  // be empty). Every trajectory's outputs and parameters are bit for bit those that
+  // simulate_given() gives it alone: batching is only a way to go faster.
   virtual void simulate_batch(std::uint64_t seed, std::uint32_t first, std::size_t count,
-                              SimulatorScratch& scratch, std::span<double> out,
+                              SimulatorScratch& scratch, const BatchOutput& out,
                               std::span<double> parameters, std::span<const double> given) const {
     const std::size_t cells = layout().cells();
     const std::size_t values = parameters.size() / count;
+    std::vector<double> one(cells);
     for (std::size_t j = 0; j < count; ++j) {
-      simulate_given(seed, first + static_cast<std::uint32_t>(j), scratch,
-                     out.subspan(j * cells, cells), parameters.subspan(j * values, values),
+      simulate_given(seed, first + static_cast<std::uint32_t>(j), scratch, one,
+                     parameters.subspan(j * values, values),
                      given.empty() ? given : given.subspan(j * values, values));
+      for (std::size_t c = 0; c < cells; ++c) out.at(j, c) = one[c];
     }
   }
 };

@@ -346,12 +346,16 @@ void CareWf::initial_state(const Draws& draws, Lane& lane) const {
 void CareWf::simulate_given(std::uint64_t seed, std::uint32_t trajectory,
                             engine::SimulatorScratch& scratch, std::span<double> out,
                             std::span<double> parameters, std::span<const double> given) const {
+  if (out.size() != layout_.cells()) {
+    throw std::invalid_argument("care_wf: the output span must hold one trajectory");
+  }
   Draws draws(seed, trajectory, 1, mode_ == engine::Mode::expected);
-  simulate(draws, scratch, out, parameters, given);
+  simulate(draws, scratch, engine::BatchOutput::contiguous(out, layout_.cells()), parameters,
+           given);
 }
 
 void CareWf::simulate_batch(std::uint64_t seed, std::uint32_t first, std::size_t count,
-                            engine::SimulatorScratch& scratch, std::span<double> out,
+                            engine::SimulatorScratch& scratch, const engine::BatchOutput& out,
                             std::span<double> parameters, std::span<const double> given) const {
   if (count == 0 || count > kLanes) {
     throw std::invalid_argument(
@@ -362,7 +366,7 @@ void CareWf::simulate_batch(std::uint64_t seed, std::uint32_t first, std::size_t
 }
 
 void CareWf::simulate_recording(std::uint64_t seed, std::uint32_t first, std::size_t count,
-                                engine::SimulatorScratch& scratch, std::span<double> out,
+                                engine::SimulatorScratch& scratch, const engine::BatchOutput& out,
                                 std::span<double> parameters, DrawTape& tape) const {
   Draws draws(seed, first, count, mode_ == engine::Mode::expected);
   tape.values.clear();
@@ -371,18 +375,19 @@ void CareWf::simulate_recording(std::uint64_t seed, std::uint32_t first, std::si
 }
 
 void CareWf::simulate_replaying(std::uint64_t seed, std::uint32_t first, std::size_t count,
-                                engine::SimulatorScratch& scratch, std::span<double> out,
+                                engine::SimulatorScratch& scratch, const engine::BatchOutput& out,
                                 std::span<double> parameters, const DrawTape& tape) const {
   Draws draws(seed, first, count, mode_ == engine::Mode::expected);
   draws.replay_from(&tape);
   simulate(draws, scratch, out, parameters, {});
 }
 
-void CareWf::simulate(Draws& draws, engine::SimulatorScratch& scratch, std::span<double> out,
-                      std::span<double> parameters, std::span<const double> given) const {
+void CareWf::simulate(Draws& draws, engine::SimulatorScratch& scratch,
+                      const engine::BatchOutput& out, std::span<double> parameters,
+                      std::span<const double> given) const {
   const std::size_t count = draws.count();
   const std::size_t U = uncertain_.size(), S = scenarios_.size();
-  if (out.size() != count * layout_.cells() || parameters.size() != count * S * U ||
+  if (out.data == nullptr || parameters.size() != count * S * U ||
       (!given.empty() && given.size() != parameters.size())) {
     throw std::invalid_argument(
         "care_wf: the output, parameter and given spans must match the batch");
@@ -413,20 +418,22 @@ void CareWf::simulate(Draws& draws, engine::SimulatorScratch& scratch, std::span
         }
       }
     }
-    run_scenario(k, draws, s, out.subspan(k * cells), S * cells);
+    run_scenario(k, draws, s,
+                 engine::BatchOutput{out.data + k * cells * out.cell_stride, out.cell_stride,
+                                     out.trajectory_stride});
   }
 }
 
-// Runs scenario `scenario` for every lane; lane l < draws.count() writes its outputs from
-// out[l * stride] on.
-void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s, std::span<double> out,
-                          std::size_t stride) const {
+// Runs scenario `scenario` for every lane; lane l < draws.count() writes its outputs as
+// out.at(l, cell), its cells numbered from the scenario's first.
+void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
+                          const engine::BatchOutput& out) const {
   const auto& c = scenarios_[scenario];
   const std::size_t R = c.R(), A = c.A(), P = c.P(), R1 = R + 1;
   const std::size_t plane = static_cast<std::size_t>(months_) * R1;
   const std::size_t count = draws.count();
   const auto put = [&](std::size_t l, Var var, int t, std::size_t r, double x) {
-    out[l * stride + var * plane + static_cast<std::size_t>(t) * R1 + r] = x;
+    out.at(l, var * plane + static_cast<std::size_t>(t) * R1 + r) = x;
   };
   const auto at = [&](const Lane& lane, Param p) { return lane.values[static_cast<int>(p)]; };
   const bool wage_logit = c.turnover_model == TurnoverModel::wage_logit;
@@ -618,9 +625,9 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s, std::s
     for (std::size_t l = 0; l < count; ++l) {
       const Lane& lane = s.lanes[l];
       for (int var = 0; var < kVarCount; ++var) {
-        const double* values = &out[l * stride + var * plane + static_cast<std::size_t>(t) * R1];
+        const std::size_t row = var * plane + static_cast<std::size_t>(t) * R1;
         double sum = 0.0;
-        for (std::size_t r = 0; r < R; ++r) sum += values[r];
+        for (std::size_t r = 0; r < R; ++r) sum += out.at(l, row + r);
         put(l, static_cast<Var>(var), t, R, sum);
       }
       put(l, turnover_rate, t, R,

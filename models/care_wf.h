@@ -40,16 +40,16 @@ class CareWf final : public engine::Simulator {
   // Trajectories run in engine::kLanes lanes (engine/lane_samplers.h).
   std::size_t batch_size() const override;
   void simulate_batch(std::uint64_t seed, std::uint32_t first, std::size_t count,
-                      engine::SimulatorScratch& scratch, std::span<double> out,
+                      engine::SimulatorScratch& scratch, const engine::BatchOutput& out,
                       std::span<double> parameters, std::span<const double> given) const override;
 
   // simulate_batch(), recording every shock and flow of every lane into `tape`; and
   // simulate_batch() taking them from a tape recorded for the same batch instead of sampling.
   void simulate_recording(std::uint64_t seed, std::uint32_t first, std::size_t count,
-                          engine::SimulatorScratch& scratch, std::span<double> out,
+                          engine::SimulatorScratch& scratch, const engine::BatchOutput& out,
                           std::span<double> parameters, DrawTape& tape) const;
   void simulate_replaying(std::uint64_t seed, std::uint32_t first, std::size_t count,
-                          engine::SimulatorScratch& scratch, std::span<double> out,
+                          engine::SimulatorScratch& scratch, const engine::BatchOutput& out,
                           std::span<double> parameters, const DrawTape& tape) const;
 
   const CareWfConfig& config(std::size_t scenario) const { return scenarios_[scenario]; }
@@ -59,13 +59,13 @@ class CareWf final : public engine::Simulator {
   struct Scratch;
   class Draws;
 
-  void simulate(Draws& draws, engine::SimulatorScratch& scratch, std::span<double> out,
+  void simulate(Draws& draws, engine::SimulatorScratch& scratch, const engine::BatchOutput& out,
                 std::span<double> parameters, std::span<const double> given) const;
   void draw_parameters(const CareWfConfig& config, const Draws& draws, std::size_t lane,
                        std::span<const double> given, std::span<double> values) const;
   void initial_state(const Draws& draws, Lane& lane) const;
-  void run_scenario(std::size_t scenario, Draws& draws, Scratch& s, std::span<double> out,
-                    std::size_t stride) const;
+  void run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
+                    const engine::BatchOutput& out) const;
 
   std::vector<CareWfConfig> scenarios_;
   engine::Mode mode_;

@@ -234,7 +234,9 @@ TEST(CareWfStochastic, ABatchGivesEachTrajectoryExactlyWhatItGetsAlone) {
         design(first + static_cast<std::uint32_t>(j),
                std::span(given).subspan(j * S * K, S * K));
       }
-      h.model->simulate_batch(h.settings.seed, first, count, *h.scratch, out, parameters, given);
+      h.model->simulate_batch(h.settings.seed, first, count, *h.scratch,
+                              engine::BatchOutput::contiguous(out, h.layout.cells()), parameters,
+                              given);
       for (std::size_t j = 0; j < count; ++j) {
         const auto i = first + static_cast<std::uint32_t>(j);
         std::vector<double> alone(h.layout.cells()), alone_parameters(S * K), alone_given(S * K);
@@ -259,9 +261,44 @@ TEST(CareWfStochastic, ABatchOfTheWrongSizeIsRejected) {
   const std::size_t S = h.layout.scenarios.size(), K = h.layout.parameters.size();
   for (std::size_t count : {std::size_t{0}, batch + 1}) {
     std::vector<double> out(count * h.layout.cells()), parameters(count * S * K);
-    EXPECT_THROW(h.model->simulate_batch(h.settings.seed, 0, count, *h.scratch, out, parameters, {}),
+    EXPECT_THROW(h.model->simulate_batch(h.settings.seed, 0, count, *h.scratch,
+                                         engine::BatchOutput::contiguous(out, h.layout.cells()),
+                                         parameters, {}),
                  std::invalid_argument)
         << count;
+  }
+}
+
+}  // namespace
+}  // namespace carecast
+
+namespace carecast {
+namespace {
+
+TEST(CareWfStochastic, ABatchWrittenTransposedHoldsTheSameValues) {
+  // The runner has the model write cell c of trajectory j at data[c * stride + j]; the values
+  // must be those of the contiguous layout, and nothing outside the batch's columns is touched.
+  Harness h(testing::load_file(tiny_path()));
+  const std::size_t batch = h.model->batch_size(), cells = h.layout.cells();
+  const std::size_t S = h.layout.scenarios.size(), K = h.layout.parameters.size();
+  const std::size_t count = batch - 1, stride = batch + 3, offset = 2;
+  std::vector<double> contiguous(count * cells), parameters(count * S * K);
+  h.model->simulate_batch(h.settings.seed, 40, count, *h.scratch,
+                          engine::BatchOutput::contiguous(contiguous, cells), parameters, {});
+  const double kUntouched = -12345.0;
+  std::vector<double> transposed(cells * stride, kUntouched);
+  h.model->simulate_batch(h.settings.seed, 40, count, *h.scratch,
+                          engine::BatchOutput{transposed.data() + offset, stride, 1}, parameters,
+                          {});
+  for (std::size_t c = 0; c < cells; ++c) {
+    for (std::size_t column = 0; column < stride; ++column) {
+      const double value = transposed[c * stride + column];
+      if (column >= offset && column < offset + count) {
+        ASSERT_EQ(value, contiguous[(column - offset) * cells + c]) << "cell " << c;
+      } else {
+        ASSERT_EQ(value, kUntouched) << "cell " << c << " column " << column;
+      }
+    }
   }
 }
 
