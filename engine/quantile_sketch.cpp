@@ -205,7 +205,7 @@ void QuantileSketch::Store::cover(std::int32_t lo, std::int32_t hi) {
     return;
   }
   const std::int32_t end = offset_ + static_cast<std::int32_t>(size_) - 1;
-  if (lo >= offset_ && hi <= end) [[likely]] return;
+  if (lo >= offset_ && hi <= end) return;  // the common case
   const auto extra = 8 + static_cast<std::int32_t>(size_ / 8);
   reshape(lo < offset_ ? lo - extra : offset_, hi > end ? hi + extra : end);
 }
@@ -242,24 +242,39 @@ void QuantileSketch::add_all(std::span<const double> values) {
 }
 
 namespace {
-// counts[index[j] - lo] += 1 for every j < n, where n <= 256 and every index lies in
-// [lo, lo + range), range <= 256, and no bin receives all n values (so each bin receives at most
-// 255). Counting the values in turn into one of four local byte histograms keeps values of
+// counts[index[j] - lo] += 1 for every j < n (and index[j] -= lo), where n <= 256, every index
+// lies in [lo, lo + range), range <= 256, and no bin receives all n values (so each bin receives
+// at most 255). Counting the values in turn into one of four local byte histograms keeps values of
 // the same bin close together in the block from waiting on each other's increment.
-void histogram_add(std::uint32_t* counts, const std::int32_t* index, std::size_t n,
-                   std::int32_t lo, std::uint32_t range) {
+void histogram_add(std::uint32_t* counts, std::int32_t* index, std::size_t n, std::int32_t lo,
+                   std::uint32_t range) {
   constexpr std::size_t kStride = 256 + 32;
   alignas(32) std::uint8_t local[4][kStride];
   const std::size_t padded = (std::size_t{range} + 31) & ~std::size_t{31};
-  for (auto& h : local) std::memset(h, 0, padded);
   std::size_t j = 0;
-  for (; j + 4 <= n; j += 4) {
-    ++local[0][index[j] - lo];
-    ++local[1][index[j + 1] - lo];
-    ++local[2][index[j + 2] - lo];
-    ++local[3][index[j + 3] - lo];
+  // Zero the histograms; make the indices relative to lo.
+#ifdef __AVX2__
+  for (std::size_t b = 0; b < padded; b += 32) {
+    for (auto& h : local)
+      _mm256_store_si256(reinterpret_cast<__m256i*>(h + b), _mm256_setzero_si256());
   }
-  for (; j < n; ++j) ++local[0][index[j] - lo];
+  const __m256i vlo = _mm256_set1_epi32(lo);
+  for (; j + 8 <= n; j += 8) {
+    auto* at = reinterpret_cast<__m256i*>(index + j);
+    _mm256_store_si256(at, _mm256_sub_epi32(_mm256_load_si256(at), vlo));
+  }
+#else
+  for (auto& h : local) std::memset(h, 0, padded);
+#endif
+  for (; j < n; ++j) index[j] -= lo;
+  const auto rel = [&](std::size_t k) { return static_cast<std::uint32_t>(index[k]); };
+  for (j = 0; j + 4 <= n; j += 4) {
+    ++local[0][rel(j)];
+    ++local[1][rel(j + 1)];
+    ++local[2][rel(j + 2)];
+    ++local[3][rel(j + 3)];
+  }
+  for (; j < n; ++j) ++local[0][rel(j)];
   std::uint32_t b = 0;
 #ifdef __AVX2__
   for (; b + 16 <= range; b += 16) {
@@ -267,8 +282,7 @@ void histogram_add(std::uint32_t* counts, const std::int32_t* index, std::size_t
       return _mm_load_si128(reinterpret_cast<const __m128i*>(&local[k][b]));
     };
     // At most 255 in a bin: the byte sums are exact.
-    const __m128i sum =
-        _mm_add_epi8(_mm_add_epi8(at(0), at(1)), _mm_add_epi8(at(2), at(3)));
+    const __m128i sum = _mm_add_epi8(_mm_add_epi8(at(0), at(1)), _mm_add_epi8(at(2), at(3)));
     auto* low = reinterpret_cast<__m256i*>(counts + b);
     auto* high = reinterpret_cast<__m256i*>(counts + b + 8);
     _mm256_storeu_si256(low, _mm256_add_epi32(_mm256_loadu_si256(low), _mm256_cvtepu8_epi32(sum)));
@@ -291,8 +305,9 @@ void histogram_add(std::uint32_t* counts, const std::int32_t* index, std::size_t
 // cover the range of indices and the second pass only counts, with no bounds check and no branch.
 // Blocks of mixed signs or with zero-bin values take add_mixed().
 void QuantileSketch::add_chunk(const double* values, std::size_t n) {
+  static_assert(kChunk <= 256, "histogram_add counts in bytes");
   if (n == 0) return;
-  positive_.prefetch();  // its lines arrive while the first pass runs
+  positive_.prefetch();                    // its lines arrive while the first pass runs
   alignas(32) std::int32_t index[kChunk];  // bin_index(|x|) + kIndexBias (any for the zero bin)
   std::int32_t index_lo = std::numeric_limits<std::int32_t>::max();
   std::int32_t index_hi = std::numeric_limits<std::int32_t>::min();
@@ -405,7 +420,53 @@ std::size_t QuantileSketch::add_mixed(const double* values, std::size_t n,
   constexpr std::int32_t kNone = std::numeric_limits<std::int32_t>::max();
   std::int32_t pos_lo = kNone, pos_hi = -kNone, neg_lo = kNone, neg_hi = -kNone;
   std::size_t zeros = 0;
-  for (std::size_t j = 0; j < n; ++j) {
+  std::size_t j = 0;
+#ifdef __AVX2__
+  {
+    const __m256d threshold = _mm256_set1_pd(kZeroThreshold);
+    const __m256d minus_threshold = _mm256_set1_pd(-kZeroThreshold);
+    const __m256i none = _mm256_set1_epi32(kNone), minus_none = _mm256_set1_epi32(-kNone);
+    const __m256i kind_positive = _mm256_set1_epi32(1), kind_negative = _mm256_set1_epi32(2);
+    __m256i vpos_lo = none, vpos_hi = minus_none, vneg_lo = none, vneg_hi = minus_none;
+    __m256i nonzero_lanes = _mm256_setzero_si256();
+    // The 64-bit lane masks of two __m256d (values j..j+3 and j+4..j+7) as eight 32-bit ones.
+    const auto narrow = [](__m256d low, __m256d high) {
+      const __m256 packed =
+          _mm256_shuffle_ps(_mm256_castpd_ps(low), _mm256_castpd_ps(high), _MM_SHUFFLE(2, 0, 2, 0));
+      return _mm256_permute4x64_epi64(_mm256_castps_si256(packed), _MM_SHUFFLE(3, 1, 2, 0));
+    };
+    for (; j + 8 <= n; j += 8) {
+      const __m256d low = _mm256_loadu_pd(values + j), high = _mm256_loadu_pd(values + j + 4);
+      const __m256i positive = narrow(_mm256_cmp_pd(low, threshold, _CMP_GE_OQ),
+                                      _mm256_cmp_pd(high, threshold, _CMP_GE_OQ));
+      const __m256i negative = narrow(_mm256_cmp_pd(low, minus_threshold, _CMP_LE_OQ),
+                                      _mm256_cmp_pd(high, minus_threshold, _CMP_LE_OQ));
+      const __m256i biased = _mm256_load_si256(reinterpret_cast<const __m256i*>(index + j));
+      vpos_lo = _mm256_min_epi32(vpos_lo, _mm256_blendv_epi8(none, biased, positive));
+      vpos_hi = _mm256_max_epi32(vpos_hi, _mm256_blendv_epi8(minus_none, biased, positive));
+      vneg_lo = _mm256_min_epi32(vneg_lo, _mm256_blendv_epi8(none, biased, negative));
+      vneg_hi = _mm256_max_epi32(vneg_hi, _mm256_blendv_epi8(minus_none, biased, negative));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(kind + j),
+                         _mm256_or_si256(_mm256_and_si256(positive, kind_positive),
+                                         _mm256_and_si256(negative, kind_negative)));
+      nonzero_lanes = _mm256_sub_epi32(nonzero_lanes, _mm256_or_si256(positive, negative));
+    }
+    alignas(32) std::int32_t ints[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(ints), vpos_lo);
+    for (const std::int32_t v : ints) pos_lo = std::min(pos_lo, v);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(ints), vpos_hi);
+    for (const std::int32_t v : ints) pos_hi = std::max(pos_hi, v);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(ints), vneg_lo);
+    for (const std::int32_t v : ints) neg_lo = std::min(neg_lo, v);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(ints), vneg_hi);
+    for (const std::int32_t v : ints) neg_hi = std::max(neg_hi, v);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(ints), nonzero_lanes);
+    std::size_t nonzero = 0;
+    for (const std::int32_t v : ints) nonzero += static_cast<std::size_t>(v);
+    zeros = j - nonzero;
+  }
+#endif
+  for (; j < n; ++j) {
     const bool positive = values[j] >= kZeroThreshold;
     const bool negative = values[j] <= -kZeroThreshold;
     const std::int32_t biased = index[j];
@@ -425,9 +486,9 @@ std::size_t QuantileSketch::add_mixed(const double* values, std::size_t n,
   std::uint32_t* const counts[3] = {sink, positive_.counts(), negative_.counts()};
   const std::int32_t offsets[3] = {0, positive_.offset() + kIndexBias,
                                    negative_.offset() + kIndexBias};
-  for (std::size_t j = 0; j < n; ++j) {
-    const std::int32_t k = kind[j];
-    const std::int32_t at = k == 0 ? static_cast<std::int32_t>(j) : index[j] - offsets[k];
+  for (std::size_t m = 0; m < n; ++m) {
+    const std::int32_t k = kind[m];
+    const std::int32_t at = k == 0 ? static_cast<std::int32_t>(m) : index[m] - offsets[k];
     ++counts[k][at];
   }
   return zeros;

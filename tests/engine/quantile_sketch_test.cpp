@@ -294,7 +294,7 @@ double tricky_value(Draws& d, double previous) {
       return previous;  // runs of equal values
     case 8:
       return d.lognormal(2.0, 0.05);  // one narrow cluster
-    default:  // any sign, any magnitude from 1e-12 to 1e12
+    default:                          // any sign, any magnitude from 1e-12 to 1e12
       return sign * d.uniform(1.0, 2.0) * std::pow(10.0, d.uniform(-12.0, 12.0));
   }
 }
@@ -397,10 +397,9 @@ TEST(QuantileSketch, AddAllIndexesBinBoundariesAsAdd) {
 // A NaN or an infinity anywhere in the span, also past the first internal chunk of 256 values
 // and among the last few values: add_all throws and adds nothing.
 TEST(QuantileSketch, AddAllRejectsNonFiniteAnywhere) {
-  const double bad[] = {std::numeric_limits<double>::quiet_NaN(),
-                        -std::numeric_limits<double>::quiet_NaN(),
-                        std::numeric_limits<double>::infinity(),
-                        -std::numeric_limits<double>::infinity()};
+  const double bad[] = {
+      std::numeric_limits<double>::quiet_NaN(), -std::numeric_limits<double>::quiet_NaN(),
+      std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()};
   QuantileSketch sketch;
   sketch.add(3.0);
   sketch.add(-2.0);
