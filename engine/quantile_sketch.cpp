@@ -1,9 +1,15 @@
 #include "engine/quantile_sketch.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <utility>
+
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
 
 namespace carecast::engine {
 
@@ -193,26 +199,313 @@ bool QuantileSketch::Store::same_counts(const Store& b) const {
   return true;
 }
 
+void QuantileSketch::Store::cover(std::int32_t lo, std::int32_t hi) {
+  if (size_ == 0) {
+    reshape(lo - 8, hi + 7);
+    return;
+  }
+  const std::int32_t end = offset_ + static_cast<std::int32_t>(size_) - 1;
+  if (lo >= offset_ && hi <= end) return;  // the common case
+  const auto extra = 8 + static_cast<std::int32_t>(size_ / 8);
+  reshape(lo < offset_ ? lo - extra : offset_, hi > end ? hi + extra : end);
+}
+
+namespace {
+[[noreturn, gnu::noinline]] void throw_first_not_finite(std::span<const double> values) {
+  for (const double x : values) {
+    if (!(std::fabs(x) <= std::numeric_limits<double>::max())) {
+      throw std::invalid_argument(std::string("QuantileSketch::add: value is ") +
+                                  (std::isnan(x) ? "NaN" : "infinite"));
+    }
+  }
+  throw std::logic_error("QuantileSketch: no value is NaN or infinite");
+}
+}  // namespace
+
 void QuantileSketch::add_all(std::span<const double> values) {
+  // No bin can fill up while the total stays within kMaxBinCount; past that, check every bin.
+  const bool checked = values.size() > kMaxBinCount - std::min<std::uint64_t>(count_, kMaxBinCount);
+  if (checked) [[unlikely]] {
+    add_all_checked(values);
+    return;
+  }
+  if (values.size() <= kChunk) [[likely]] {
+    add_chunk(values.data(), values.size());
+    return;
+  }
+  bool finite = true;
+  for (const double x : values) finite &= std::fabs(x) <= std::numeric_limits<double>::max();
+  if (!finite) throw_first_not_finite(values);
+  for (std::size_t done = 0; done < values.size(); done += kChunk) {
+    add_chunk(values.data() + done, std::min(kChunk, values.size() - done));
+  }
+}
+
+namespace {
+// counts[index[j] - lo] += 1 for every j < n (and index[j] -= lo), where n <= 256, every index
+// lies in [lo, lo + range), range <= 256, and no bin receives all n values (so each bin receives
+// at most 255). Counting the values in turn into one of four local byte histograms keeps values of
+// the same bin close together in the block from waiting on each other's increment.
+void histogram_add(std::uint32_t* counts, std::int32_t* index, std::size_t n, std::int32_t lo,
+                   std::uint32_t range) {
+  constexpr std::size_t kStride = 256 + 32;
+  alignas(32) std::uint8_t local[4][kStride];
+  const std::size_t padded = (std::size_t{range} + 31) & ~std::size_t{31};
+  std::size_t j = 0;
+  // Zero the histograms; make the indices relative to lo.
+#ifdef __AVX2__
+  for (std::size_t b = 0; b < padded; b += 32) {
+    for (auto& h : local)
+      _mm256_store_si256(reinterpret_cast<__m256i*>(h + b), _mm256_setzero_si256());
+  }
+  const __m256i vlo = _mm256_set1_epi32(lo);
+  for (; j + 8 <= n; j += 8) {
+    auto* at = reinterpret_cast<__m256i*>(index + j);
+    _mm256_store_si256(at, _mm256_sub_epi32(_mm256_load_si256(at), vlo));
+  }
+#else
+  for (auto& h : local) std::memset(h, 0, padded);
+#endif
+  for (; j < n; ++j) index[j] -= lo;
+  const auto rel = [&](std::size_t k) { return static_cast<std::uint32_t>(index[k]); };
+  for (j = 0; j + 4 <= n; j += 4) {
+    ++local[0][rel(j)];
+    ++local[1][rel(j + 1)];
+    ++local[2][rel(j + 2)];
+    ++local[3][rel(j + 3)];
+  }
+  for (; j < n; ++j) ++local[0][rel(j)];
+  std::uint32_t b = 0;
+#ifdef __AVX2__
+  for (; b + 16 <= range; b += 16) {
+    const auto at = [&](int k) {
+      return _mm_load_si128(reinterpret_cast<const __m128i*>(&local[k][b]));
+    };
+    // At most 255 in a bin: the byte sums are exact.
+    const __m128i sum = _mm_add_epi8(_mm_add_epi8(at(0), at(1)), _mm_add_epi8(at(2), at(3)));
+    auto* low = reinterpret_cast<__m256i*>(counts + b);
+    auto* high = reinterpret_cast<__m256i*>(counts + b + 8);
+    _mm256_storeu_si256(low, _mm256_add_epi32(_mm256_loadu_si256(low), _mm256_cvtepu8_epi32(sum)));
+    _mm256_storeu_si256(high, _mm256_add_epi32(_mm256_loadu_si256(high),
+                                               _mm256_cvtepu8_epi32(_mm_srli_si128(sum, 8))));
+  }
+#endif
+  for (; b < range; ++b) {
+    counts[b] += static_cast<std::uint8_t>(local[0][b] + local[1][b] + local[2][b] + local[3][b]);
+  }
+}
+}  // namespace
+
+// Two passes over at most kChunk values. The first (vectorised with AVX2 where available)
+// takes min and max and writes each value's bin index to a local array, with the smallest and
+// largest: bin_index(|x|), the same operations in the same order, so the same index bit for bit
+// (kept biased by kIndexBias, i.e. before its last subtraction). It also finds out whether every
+// value is finite; nothing is changed until that is known. If every value goes to the same store
+// (min >= kZeroThreshold, or max <= -kZeroThreshold: the common case), that store grows once to
+// cover the range of indices and the second pass only counts, with no bounds check and no branch.
+// Blocks of mixed signs or with zero-bin values take add_mixed().
+void QuantileSketch::add_chunk(const double* values, std::size_t n) {
+  static_assert(kChunk <= 256, "histogram_add counts in bytes");
+  if (n == 0) return;
+  positive_.prefetch();                    // its lines arrive while the first pass runs
+  alignas(32) std::int32_t index[kChunk];  // bin_index(|x|) + kIndexBias (any for the zero bin)
+  std::int32_t index_lo = std::numeric_limits<std::int32_t>::max();
+  std::int32_t index_hi = std::numeric_limits<std::int32_t>::min();
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  constexpr double kLargest = std::numeric_limits<double>::max();
+  bool finite = true;
+  std::size_t i = 0;
+#ifdef __AVX2__
+  if (n >= 8) {
+    const __m256d sign = _mm256_set1_pd(-0.0);
+    const __m256i mantissa = _mm256_set1_epi64x(static_cast<long long>(kMantissaMask));
+    const __m256i one_bits = _mm256_set1_epi64x(static_cast<long long>(kOneBits));
+    // (bits >> 52) | bits of 2^52 is the double 2^52 + biased exponent; subtracting
+    // 2^52 + 1023 leaves the exponent exactly, as static_cast<double>(exponent) does.
+    const __m256i two52_bits = _mm256_set1_epi64x(0x4330000000000000LL);
+    const __m256d two52_plus_bias = _mm256_set1_pd(4503599627370496.0 + 1023.0);
+    const __m256d one = _mm256_set1_pd(1.0);
+    const __m256d cubic_a = _mm256_set1_pd(kCubicA);
+    const __m256d cubic_b = _mm256_set1_pd(kCubicB);
+    const __m256d cubic_c = _mm256_set1_pd(kCubicC);
+    const __m256d multiplier = _mm256_set1_pd(kMultiplier);
+    const __m256d index_bias = _mm256_set1_pd(static_cast<double>(kIndexBias));
+    __m256d vlo = _mm256_set1_pd(lo), vhi = _mm256_set1_pd(hi);
+    __m256i vindex_lo = _mm256_set1_epi32(index_lo), vindex_hi = _mm256_set1_epi32(index_hi);
+    __m256d vexponent_hi = _mm256_set1_pd(-1023.0);
+    // Four values: min and max, the largest exponent, and the biased bin indices, which it
+    // returns.
+    const auto four = [&](const double* at) {
+      const __m256d x = _mm256_loadu_pd(at);
+      vlo = _mm256_min_pd(x, vlo);  // x < lo ? x : lo (a NaN leaves lo, but see below)
+      vhi = _mm256_max_pd(x, vhi);  // x > hi ? x : hi
+      // bin_index(|x|), operation for operation.
+      const __m256i bits = _mm256_castpd_si256(_mm256_andnot_pd(sign, x));
+      const __m256d exponent = _mm256_sub_pd(
+          _mm256_castsi256_pd(_mm256_or_si256(_mm256_srli_epi64(bits, 52), two52_bits)),
+          two52_plus_bias);
+      vexponent_hi = _mm256_max_pd(exponent, vexponent_hi);
+      const __m256d t = _mm256_sub_pd(
+          _mm256_castsi256_pd(_mm256_or_si256(_mm256_and_si256(bits, mantissa), one_bits)), one);
+      __m256d p = _mm256_add_pd(_mm256_mul_pd(cubic_a, t), cubic_b);
+      p = _mm256_add_pd(_mm256_mul_pd(p, t), cubic_c);
+      p = _mm256_mul_pd(p, t);
+      const __m256d l = _mm256_add_pd(exponent, p);
+      return _mm256_cvttpd_epi32(_mm256_add_pd(_mm256_mul_pd(multiplier, l), index_bias));
+    };
+    for (; i + 8 <= n; i += 8) {
+      const __m256i biased = _mm256_set_m128i(four(values + i + 4), four(values + i));
+      vindex_lo = _mm256_min_epi32(vindex_lo, biased);
+      vindex_hi = _mm256_max_epi32(vindex_hi, biased);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(index + i), biased);
+    }
+    alignas(32) double doubles[4];
+    alignas(32) std::int32_t ints[8];
+    _mm256_store_pd(doubles, vlo);
+    for (const double v : doubles) lo = v < lo ? v : lo;
+    _mm256_store_pd(doubles, vhi);
+    for (const double v : doubles) hi = v > hi ? v : hi;
+    _mm256_store_si256(reinterpret_cast<__m256i*>(ints), vindex_lo);
+    for (const std::int32_t v : ints) index_lo = std::min(index_lo, v);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(ints), vindex_hi);
+    for (const std::int32_t v : ints) index_hi = std::max(index_hi, v);
+    // NaN and +-inf, and only they, have the exponent bits of 2^1024.
+    _mm256_store_pd(doubles, vexponent_hi);
+    for (const double v : doubles) finite &= v <= 1023.0;
+  }
+#endif
+  for (; i < n; ++i) {
+    const double x = values[i];
+    const double magnitude = std::fabs(x);
+    const bool ok = magnitude <= kLargest;
+    finite &= ok;
+    lo = x < lo ? x : lo;
+    hi = x > hi ? x : hi;
+    const std::int32_t biased = bin_index(ok ? magnitude : 0.0) + kIndexBias;
+    index[i] = biased;
+    index_lo = std::min(index_lo, biased);
+    index_hi = std::max(index_hi, biased);
+  }
+  if (!finite) throw_first_not_finite(std::span<const double>(values, n));
+  lo += 0.0;  // -0.0 becomes +0.0, as in add() (a zero may have come as either)
+  hi += 0.0;
+
+  std::size_t zeros = 0;
+  if (lo >= kZeroThreshold || hi <= -kZeroThreshold) {  // every value in the same store
+    Store& store = lo >= kZeroThreshold ? positive_ : negative_;
+    store.cover(index_lo - kIndexBias, index_hi - kIndexBias);
+    std::uint32_t* const counts = store.counts() + (index_lo - kIndexBias - store.offset());
+    const auto range = static_cast<std::uint32_t>(index_hi - index_lo) + 1;
+    if (range == 1) {  // a constant block, or nearly: one bin
+      counts[0] += static_cast<std::uint32_t>(n);
+    } else if (range <= 256) {
+      histogram_add(counts, index, n, index_lo, range);
+    } else {
+      for (std::size_t j = 0; j < n; ++j) ++counts[index[j] - index_lo];
+    }
+  } else {
+    zeros = add_mixed(values, n, index);
+  }
+  count_ += n;
+  zero_count_ += zeros;
+  min_ = lo < min_ ? lo : min_;
+  max_ = hi > max_ ? hi : max_;
+}
+
+// The second pass of add_chunk() when the values do not all go to the same store; returns the
+// number of values in the zero bin.
+std::size_t QuantileSketch::add_mixed(const double* values, std::size_t n,
+                                      const std::int32_t* index) {
+  alignas(32) std::int32_t kind[kChunk];  // 0: zero bin, 1: positive store, 2: negative store
+  constexpr std::int32_t kNone = std::numeric_limits<std::int32_t>::max();
+  std::int32_t pos_lo = kNone, pos_hi = -kNone, neg_lo = kNone, neg_hi = -kNone;
+  std::size_t zeros = 0;
+  std::size_t j = 0;
+#ifdef __AVX2__
+  {
+    const __m256d threshold = _mm256_set1_pd(kZeroThreshold);
+    const __m256d minus_threshold = _mm256_set1_pd(-kZeroThreshold);
+    const __m256i none = _mm256_set1_epi32(kNone), minus_none = _mm256_set1_epi32(-kNone);
+    const __m256i kind_positive = _mm256_set1_epi32(1), kind_negative = _mm256_set1_epi32(2);
+    __m256i vpos_lo = none, vpos_hi = minus_none, vneg_lo = none, vneg_hi = minus_none;
+    __m256i nonzero_lanes = _mm256_setzero_si256();
+    // The 64-bit lane masks of two __m256d (values j..j+3 and j+4..j+7) as eight 32-bit ones.
+    const auto narrow = [](__m256d low, __m256d high) {
+      const __m256 packed =
+          _mm256_shuffle_ps(_mm256_castpd_ps(low), _mm256_castpd_ps(high), _MM_SHUFFLE(2, 0, 2, 0));
+      return _mm256_permute4x64_epi64(_mm256_castps_si256(packed), _MM_SHUFFLE(3, 1, 2, 0));
+    };
+    for (; j + 8 <= n; j += 8) {
+      const __m256d low = _mm256_loadu_pd(values + j), high = _mm256_loadu_pd(values + j + 4);
+      const __m256i positive = narrow(_mm256_cmp_pd(low, threshold, _CMP_GE_OQ),
+                                      _mm256_cmp_pd(high, threshold, _CMP_GE_OQ));
+      const __m256i negative = narrow(_mm256_cmp_pd(low, minus_threshold, _CMP_LE_OQ),
+                                      _mm256_cmp_pd(high, minus_threshold, _CMP_LE_OQ));
+      const __m256i biased = _mm256_load_si256(reinterpret_cast<const __m256i*>(index + j));
+      vpos_lo = _mm256_min_epi32(vpos_lo, _mm256_blendv_epi8(none, biased, positive));
+      vpos_hi = _mm256_max_epi32(vpos_hi, _mm256_blendv_epi8(minus_none, biased, positive));
+      vneg_lo = _mm256_min_epi32(vneg_lo, _mm256_blendv_epi8(none, biased, negative));
+      vneg_hi = _mm256_max_epi32(vneg_hi, _mm256_blendv_epi8(minus_none, biased, negative));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(kind + j),
+                         _mm256_or_si256(_mm256_and_si256(positive, kind_positive),
+                                         _mm256_and_si256(negative, kind_negative)));
+      nonzero_lanes = _mm256_sub_epi32(nonzero_lanes, _mm256_or_si256(positive, negative));
+    }
+    alignas(32) std::int32_t ints[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(ints), vpos_lo);
+    for (const std::int32_t v : ints) pos_lo = std::min(pos_lo, v);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(ints), vpos_hi);
+    for (const std::int32_t v : ints) pos_hi = std::max(pos_hi, v);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(ints), vneg_lo);
+    for (const std::int32_t v : ints) neg_lo = std::min(neg_lo, v);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(ints), vneg_hi);
+    for (const std::int32_t v : ints) neg_hi = std::max(neg_hi, v);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(ints), nonzero_lanes);
+    std::size_t nonzero = 0;
+    for (const std::int32_t v : ints) nonzero += static_cast<std::size_t>(v);
+    zeros = j - nonzero;
+  }
+#endif
+  for (; j < n; ++j) {
+    const bool positive = values[j] >= kZeroThreshold;
+    const bool negative = values[j] <= -kZeroThreshold;
+    const std::int32_t biased = index[j];
+    pos_lo = std::min(pos_lo, positive ? biased : kNone);
+    pos_hi = std::max(pos_hi, positive ? biased : -kNone);
+    neg_lo = std::min(neg_lo, negative ? biased : kNone);
+    neg_hi = std::max(neg_hi, negative ? biased : -kNone);
+    kind[j] = static_cast<std::int32_t>(positive) | static_cast<std::int32_t>(negative) << 1;
+    zeros += !(positive || negative);
+  }
+  if (pos_lo != kNone) positive_.cover(pos_lo - kIndexBias, pos_hi - kIndexBias);
+  if (neg_lo != kNone) negative_.cover(neg_lo - kIndexBias, neg_hi - kIndexBias);
+  if (zeros == n) return zeros;
+  // A zero-bin value counts into a scratch array at its own position (no dependency chain).
+  std::uint32_t sink[kChunk];
+  std::fill_n(sink, n, 0u);
+  std::uint32_t* const counts[3] = {sink, positive_.counts(), negative_.counts()};
+  const std::int32_t offsets[3] = {0, positive_.offset() + kIndexBias,
+                                   negative_.offset() + kIndexBias};
+  for (std::size_t m = 0; m < n; ++m) {
+    const std::int32_t k = kind[m];
+    const std::int32_t at = k == 0 ? static_cast<std::int32_t>(m) : index[m] - offsets[k];
+    ++counts[k][at];
+  }
+  return zeros;
+}
+
+void QuantileSketch::add_all_checked(std::span<const double> values) {
   for (const double x : values) {
     if (!(std::fabs(x) <= std::numeric_limits<double>::max())) throw_not_finite(x);
   }
-  // The bins first, then count, zero count, min and max in a second pass over the (cached)
-  // values, with nothing but locals in the loops: no loop-carried trip through memory.
-  // No bin can fill up while the total stays within kMaxBinCount; past that, check every bin.
-  const bool checked = values.size() > kMaxBinCount - std::min<std::uint64_t>(count_, kMaxBinCount);
   std::size_t done = 0;
   try {
     for (; done < values.size(); ++done) {
       const double x = values[done];
       const double magnitude = std::fabs(x);
-      if (magnitude >= kZeroThreshold) [[likely]] {
+      if (magnitude >= kZeroThreshold) {
         Store& store = x > 0.0 ? positive_ : negative_;
-        if (!checked) [[likely]] {
-          store.add(bin_index(magnitude));
-        } else {
-          store.add_checked(bin_index(magnitude));
-        }
+        store.add_checked(bin_index(magnitude));
       }
     }
   } catch (...) {  // a bin overflowed: account for the values whose bins were incremented

@@ -100,9 +100,11 @@ class alignas(64) QuantileSketch {
   // Adds one value. Throws std::invalid_argument for NaN or +-inf (the sketch is unchanged).
   void add(double x);
 
-  // Adds every value of `values`, as add() one by one would, but faster (count, min and max stay
-  // in registers): use it when a block of values for the same sketch is at hand. Throws
-  // std::invalid_argument, adding nothing, if any value is NaN or +-inf.
+  // Adds every value of `values`, leaving exactly the state add() one by one would leave, but
+  // much faster (the bin indices of a block are computed vectorised, each store grows at most
+  // once per 256 values, and the counting needs no bounds checks): use it when a block of values
+  // for the same sketch is at hand. Throws std::invalid_argument, adding nothing, if any value
+  // is NaN or +-inf.
   void add_all(std::span<const double> values);
 
   // Adds every count of `other` to this sketch (self-merge doubles every count).
@@ -184,6 +186,17 @@ class alignas(64) QuantileSketch {
       if (at(index) == kMaxBinCount) throw_overflow();
       add(index);
     }
+    // Makes the window contain [lo, hi] (lo <= hi), reshaping at most once, with the slack of
+    // grow_and_add() on each side that grows.
+    void cover(std::int32_t lo, std::int32_t hi);
+    // Asks for the cache lines of a window of up to 1024 bins (a hint; changes nothing).
+    void prefetch() const {
+      if (size_ > 1024) return;
+      for (std::uint32_t i = 0; i <= size_; i += 16) __builtin_prefetch(block_ + i, 1);
+      __builtin_prefetch(block_ + size_, 1);
+    }
+    // counts()[i] is the count of bin offset() + i, for i < size() (nullptr while empty).
+    std::uint32_t* counts() { return block_ ? block_ + 1 : nullptr; }
     // Throws std::overflow_error if merge(other) would overflow a bin; changes nothing.
     void check_merge(const Store& other) const;
     void merge(const Store& other);  // call check_merge first
@@ -218,6 +231,15 @@ class alignas(64) QuantileSketch {
   [[noreturn]] static void throw_not_finite(double x);
   // Adds finite `values` to count, zero count, min and max (not to the bins).
   void account(std::span<const double> values);
+  // add_all() one value at a time, checking every bin for overflow (total count near 2^32).
+  void add_all_checked(std::span<const double> values);
+  // add_all() of at most kChunk values (see the .cpp), for a total count that stays within
+  // kMaxBinCount (so that no bin can overflow).
+  void add_chunk(const double* values, std::size_t n);
+  // add_chunk()'s counting when not every value goes to the same store; returns the number of
+  // zero-bin values.
+  std::size_t add_mixed(const double* values, std::size_t n, const std::int32_t* index);
+  static constexpr std::size_t kChunk = 256;
 
   // Laid out so that add() of a positive value touches the first 40 bytes only.
   Store positive_;

@@ -254,6 +254,170 @@ TEST(QuantileSketch, AddAllMatchesAdd) {
   EXPECT_EQ(all, before);
 }
 
+// Hard values for add_all: mixed signs over many octaves, zeros of both signs, values at and
+// around kZeroThreshold, denormals, DBL_MAX, DBL_MIN, bin boundaries (where a difference in the
+// index arithmetic would show) and repeats.
+double tricky_value(Draws& d, double previous) {
+  constexpr double kMax = std::numeric_limits<double>::max();
+  constexpr double kThreshold = QuantileSketch::kZeroThreshold;
+  const double sign = d.uniform() < 0.5 ? -1.0 : 1.0;
+  switch (static_cast<int>(d.uniform() * 12)) {
+    case 0:
+      return sign * 0.0;
+    case 1: {
+      const double near[] = {kThreshold, std::nextafter(kThreshold, 0.0),
+                             std::nextafter(kThreshold, 1.0), 0.5 * kThreshold, 2 * kThreshold};
+      return sign * near[static_cast<int>(d.uniform() * 5)];
+    }
+    case 2: {
+      const double tiny[] = {std::numeric_limits<double>::denorm_min(),
+                             std::numeric_limits<double>::min(), 1e-310, 1e-300, 1e-200};
+      return sign * tiny[static_cast<int>(d.uniform() * 5)];
+    }
+    case 3: {
+      const double huge[] = {kMax, std::nextafter(kMax, 0.0), 1e308, 0x1p1023, 1e300};
+      return sign * huge[static_cast<int>(d.uniform() * 5)];
+    }
+    case 4: {  // at or next to a bin boundary
+      const auto i = static_cast<std::int32_t>(d.uniform(-2000.0, 2000.0));
+      const double lower = QuantileSketch::bin_lower_bound(i);
+      const double around[] = {lower, std::nextafter(lower, 0.0), std::nextafter(lower, kMax)};
+      return sign * around[static_cast<int>(d.uniform() * 3)];
+    }
+    case 5: {  // powers of two and their neighbours
+      const double power = std::ldexp(1.0, static_cast<int>(d.uniform(-60.0, 60.0)));
+      const double around[] = {power, std::nextafter(power, 0.0), std::nextafter(power, kMax)};
+      return sign * around[static_cast<int>(d.uniform() * 3)];
+    }
+    case 6:
+    case 7:
+      return previous;  // runs of equal values
+    case 8:
+      return d.lognormal(2.0, 0.05);  // one narrow cluster
+    default:                          // any sign, any magnitude from 1e-12 to 1e12
+      return sign * d.uniform(1.0, 2.0) * std::pow(10.0, d.uniform(-12.0, 12.0));
+  }
+}
+
+// add_all() leaves exactly the state of add() one value at a time (operator==, and the same
+// zero signs of min and max), for spans of every length from 0 to 300 (past the internal chunk
+// of 256), fresh sketches and sketches that already hold values (so that windows grow on both
+// sides), and any mix of values.
+TEST(QuantileSketch, AddAllIsAddOneByOne) {
+  Draws d(31);
+  double previous = 1.0;
+  std::vector<double> values;
+  for (int length = 0; length <= 300; ++length) {
+    for (int trial = 0; trial < 3; ++trial) {
+      QuantileSketch all, one_by_one;
+      // Trial 0 starts empty; trial 1 holds a narrow cluster (the span's values fall on both
+      // sides of it); trial 2 holds values of every kind.
+      for (int k = 0; k < (trial == 0 ? 0 : 20); ++k) {
+        const double v = trial == 1 ? d.lognormal(0.0, 0.01) : tricky_value(d, previous);
+        all.add(v);
+        one_by_one.add(v);
+      }
+      // Three spans in a row into the same sketches: the kinds of values drift across them.
+      for (int span = 0; span < 3; ++span) {
+        values.clear();
+        const int mode = static_cast<int>(d.uniform() * 4);
+        for (int k = 0; k < length; ++k) {
+          double v = 0.0;
+          switch (mode) {
+            case 0:
+              v = tricky_value(d, previous);
+              break;
+            case 1:  // one sign only, as most of a run's cells
+              v = std::fabs(tricky_value(d, previous));
+              v = v >= QuantileSketch::kZeroThreshold ? v : 1.0;
+              break;
+            case 2:
+              v = -d.lognormal(span * 3.0, 1.0);
+              break;
+            default:  // small integer counts: few bins, many repeats, some zeros
+              v = d.binomial(6, 0.3);
+              break;
+          }
+          values.push_back(v);
+          previous = v;
+        }
+        all.add_all(values);
+        for (const double v : values) one_by_one.add(v);
+        ASSERT_EQ(all, one_by_one) << "length " << length << " trial " << trial << " span " << span;
+        ASSERT_EQ(all.count(), one_by_one.count());
+        if (!all.empty()) {
+          ASSERT_EQ(std::signbit(all.min()), std::signbit(one_by_one.min()));
+          ASSERT_EQ(std::signbit(all.max()), std::signbit(one_by_one.max()));
+        }
+      }
+    }
+  }
+}
+
+// Values within a few ulps of bin boundaries over the whole range of the mapping, where any
+// difference between add_all's (vectorised) index arithmetic and bin_index() would change a bin.
+TEST(QuantileSketch, AddAllIndexesBinBoundariesAsAdd) {
+  const std::int32_t lo = QuantileSketch::bin_index(QuantileSketch::kZeroThreshold);
+  const std::int32_t hi = QuantileSketch::bin_index(std::numeric_limits<double>::max());
+  std::vector<double> values;
+  for (std::int32_t i = lo + 1; i <= hi; i += 3) {
+    const double lower = QuantileSketch::bin_lower_bound(i);
+    if (!(lower <= std::numeric_limits<double>::max())) continue;
+    double below = lower, above = lower;
+    values.push_back((i & 1) ? -lower : lower);
+    for (int ulps = 0; ulps < 3; ++ulps) {
+      below = std::nextafter(below, 0.0);
+      above = std::nextafter(above, std::numeric_limits<double>::infinity());
+      if (above <= std::numeric_limits<double>::max()) values.push_back(above);
+      values.push_back(-below);
+    }
+  }
+  // Around some bins, every double within 2000 ulps of the boundary: m * l(x) + kIndexBias
+  // then crosses the integer at which truncation changes, where a different rounding of any
+  // step would show.
+  for (std::int32_t i = lo + 1; i <= hi; i += 997) {
+    const double lower = QuantileSketch::bin_lower_bound(i);
+    double below = lower, above = lower;
+    for (int ulps = 0; ulps < 2000; ++ulps) {
+      below = std::nextafter(below, 0.0);
+      above = std::nextafter(above, std::numeric_limits<double>::infinity());
+      if (above <= std::numeric_limits<double>::max()) values.push_back(above);
+      values.push_back((i & 1) ? -below : below);
+    }
+  }
+  QuantileSketch all, one_by_one;
+  for (std::size_t at = 0; at < values.size(); at += 128) {
+    all.add_all(std::span(values).subspan(at, std::min<std::size_t>(128, values.size() - at)));
+  }
+  for (const double v : values) one_by_one.add(v);
+  EXPECT_EQ(all, one_by_one);
+  EXPECT_EQ(all.count(), values.size());
+}
+
+// A NaN or an infinity anywhere in the span, also past the first internal chunk of 256 values
+// and among the last few values: add_all throws and adds nothing.
+TEST(QuantileSketch, AddAllRejectsNonFiniteAnywhere) {
+  const double bad[] = {
+      std::numeric_limits<double>::quiet_NaN(), -std::numeric_limits<double>::quiet_NaN(),
+      std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()};
+  QuantileSketch sketch;
+  sketch.add(3.0);
+  sketch.add(-2.0);
+  const QuantileSketch before = sketch;
+  for (const std::size_t length : {1u, 3u, 8u, 13u, 128u, 256u, 257u, 600u}) {
+    for (const std::size_t at : {std::size_t{0}, length / 2, length - 1}) {
+      for (const double b : bad) {
+        std::vector<double> values(length, 1.5);
+        for (std::size_t k = 0; k < length; k += 3) values[k] = -0.25 * static_cast<double>(k);
+        values[at] = b;
+        EXPECT_THROW(sketch.add_all(values), std::invalid_argument) << length << " " << at;
+        ASSERT_EQ(sketch, before);
+        ASSERT_EQ(sketch.count(), 2u);
+      }
+    }
+  }
+}
+
 // A bin holds up to 2^32 - 1; one more throws std::overflow_error and leaves the sketch as it was.
 // Built by doubling through self-merges (fast), not by 4e9 adds.
 TEST(QuantileSketch, BinOverflowThrows) {
