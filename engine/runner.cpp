@@ -7,6 +7,10 @@
 #include <oneapi/tbb/partitioner.h>
 #include <oneapi/tbb/task_arena.h>
 
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <bit>
 #include <limits>
@@ -36,6 +40,14 @@ struct Cells {
   std::size_t per_scenario, scenarios, base, outputs, total;
 };
 
+constexpr std::size_t kLineBytes = 64;
+constexpr std::size_t kLineDoubles = kLineBytes / sizeof(double);
+
+double* align_to_line(double* p) {
+  const auto address = reinterpret_cast<std::uintptr_t>(p);
+  return reinterpret_cast<double*>((address + kLineBytes - 1) / kLineBytes * kLineBytes);
+}
+
 // What one worker thread keeps between blocks.
 struct Worker {
   Worker(const Simulator& simulator, const Cells& cells, std::size_t block)
@@ -44,7 +56,8 @@ struct Worker {
         parameters(simulator.layout().scenarios.size() * simulator.layout().parameters.size() *
                    batch),
         given(parameters.size()),
-        buffer(cells.total * block),
+        buffer(cells.total * block + kLineDoubles),
+        stage(cells.outputs * batch + kLineDoubles),
         sketches(cells.total),
         better_counts(cells.total - cells.outputs, 0) {}
 
@@ -52,7 +65,14 @@ struct Worker {
   std::size_t batch;                        // trajectories simulated together
   std::vector<double> parameters;
   std::vector<double> given;                // caller-supplied parameter values (NaN: draw)
-  std::vector<double> buffer;               // [cell][trajectory in block]
+  std::vector<double> buffer;  // [cell][trajectory in block], from block_data() on
+  double* block_data() { return align_to_line(buffer.data()); }
+  const double* block_data() const { return align_to_line(const_cast<double*>(buffer.data())); }
+  // The batch's outputs, [cell][trajectory in batch], starting at a cache-line boundary: the
+  // model writes here (a small, cached area), then each cell's batch goes to the block buffer as
+  // one whole line (see copy_batch).
+  std::vector<double> stage;
+  double* staged() { return align_to_line(stage.data()); }
   std::vector<QuantileSketch> sketches;     // [cell]
   std::vector<std::uint64_t> better_counts; // [diff cell]
 };
@@ -138,12 +158,44 @@ void save(const OutputLayout& layout, const Worker& worker, std::size_t block, s
   const std::size_t K = layout.parameters.size();
   for (std::size_t s = 0; s < S; ++s) {
     for (std::size_t v = 0; v < V; ++v) {
-      const double* from = worker.buffer.data() + (s * V + v) * plane * block + column;
+      const double* from = worker.block_data() + (s * V + v) * plane * block + column;
       float* to = result.trajectory[s][v].data() + i * plane;
       for (std::size_t c = 0; c < plane; ++c) to[c] = static_cast<float>(from[c * block]);
     }
     std::copy_n(worker.parameters.data() + (j * S + s) * K, K,
                 result.parameter_values[s].data() + i * K);
+  }
+}
+
+// Moves the staged outputs of the batch's `count` trajectories into columns first, first + 1,
+// ... of the block buffer. The buffer (megabytes) is written once per block and read once when
+// the block is summarised; a full batch of 8 is one whole cache line per cell, written with a
+// non-temporal store where the CPU has one, so no line is read from memory just to be overwritten.
+void copy_batch(const Cells& cells, std::size_t block, std::size_t count, std::size_t first,
+                Worker& w) {
+  const double* from = w.staged();
+  double* to = w.block_data() + first;
+#if defined(__AVX__)
+  const bool lines = w.batch == kLineDoubles && count == kLineDoubles &&
+                     reinterpret_cast<std::uintptr_t>(to) % kLineBytes == 0 &&
+                     (block * sizeof(double)) % kLineBytes == 0;
+  if (lines) {
+    for (std::size_t c = 0; c < cells.outputs; ++c) {
+      const double* line = from + c * kLineDoubles;
+      double* target = to + c * block;
+#if defined(__AVX512F__)
+      _mm512_stream_pd(target, _mm512_load_pd(line));
+#else
+      _mm256_stream_pd(target, _mm256_load_pd(line));
+      _mm256_stream_pd(target + 4, _mm256_load_pd(line + 4));
+#endif
+    }
+    _mm_sfence();
+    return;
+  }
+#endif
+  for (std::size_t c = 0; c < cells.outputs; ++c) {
+    std::copy_n(from + c * w.batch, count, to + c * block);
   }
 }
 
@@ -153,13 +205,13 @@ void save(const OutputLayout& layout, const Worker& worker, std::size_t block, s
 void buffer_differences(const OutputLayout& layout, const Cells& cells, std::size_t block,
                         std::size_t count, std::size_t first, Worker& w) {
   const std::size_t plane = cells.per_scenario / layout.variables.size();
-  const double* base = w.buffer.data() + cells.base * cells.per_scenario * block + first;
+  const double* base = w.block_data() + cells.base * cells.per_scenario * block + first;
   for (std::size_t k = 0; k + 1 < cells.scenarios; ++k) {
     const double* scenario =
-        w.buffer.data() + cells.diff_scenario(k) * cells.per_scenario * block + first;
+        w.block_data() + cells.diff_scenario(k) * cells.per_scenario * block + first;
     const std::size_t diff_first = k * cells.per_scenario;
     for (std::size_t c = 0; c < cells.per_scenario; ++c) {
-      double* row = w.buffer.data() + (cells.outputs + diff_first + c) * block + first;
+      double* row = w.block_data() + (cells.outputs + diff_first + c) * block + first;
       const int better = layout.better[c / plane];
       std::uint64_t wins = 0;
       for (std::size_t j = 0; j < count; ++j) {
@@ -221,15 +273,14 @@ RunResult run(const Simulator& simulator, const RunnerOptions& options) {
                                              std::span(w.given).subspan(j * values, values));
                   }
                 }
-                // The model writes straight into the block buffer: cell c of trajectory i + j
-                // at buffer[c * block + (i - begin) + j].
-                const BatchOutput into{w.buffer.data() + (i - begin), block, 1};
+                const BatchOutput into{w.staged(), w.batch, 1};
                 simulator.simulate_batch(
                     options.seed, static_cast<std::uint32_t>(i), count, *w.scratch, into,
                     std::span(w.parameters).first(count * values),
                     options.given_parameters
                         ? std::span<const double>(w.given).first(count * values)
                         : std::span<const double>());
+                copy_batch(cells, block, count, i - begin, w);
                 buffer_differences(layout, cells, block, count, i - begin, w);
                 for (std::size_t j = 0; j < count && i + j < result.saved_trajectories; ++j) {
                   save(layout, w, block, i - begin + j, j, i + j, result);
@@ -240,7 +291,7 @@ RunResult run(const Simulator& simulator, const RunnerOptions& options) {
               auto& nodes = finished[b - first];
               nodes = block_nodes(cells.total, count);
               for (std::size_t c = 0; c < cells.total; ++c) {
-                const double* row = w.buffer.data() + c * block;
+                const double* row = w.block_data() + c * block;
                 w.sketches[c].add_all(std::span(row, count));
                 summarise_cell(row, count, nodes, c);
               }

@@ -164,13 +164,14 @@ struct CareWf::Lane {
 
 struct CareWf::Scratch final : engine::SimulatorScratch {
   Scratch(std::size_t R, std::size_t A, std::size_t P)
-      : stock_new(R * P), stock_settled(R * P) {
+      : stock_new(R * P), stock_settled(R * P), region_values(kLanes * R * kVarCount) {
     for (std::size_t l = 0; l < kLanes; ++l) lanes.emplace_back(R, A, P);
   }
 
   std::vector<Lane> lanes;
   // Staff by region and provider ([r * P + p]), every lane's side by side.
   std::vector<Lanes<double>> stock_new, stock_settled;
+  std::vector<double> region_values;  // one month's outputs by lane and region
   // Monthly probability of progressing from new to settled staff.
   const engine::BinomialProbability progression = engine::make_binomial_probability(1.0 / 12.0);
 };
@@ -533,7 +534,10 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
       lane.total_wage_weight = lane.total_stock = lane.total_start = lane.total_leavers = 0.0;
     }
 
-    double region[kLanes][kVarCount];
+    // This month's outputs of each lane and region: [(l * R + r) * kVarCount + var].
+    const auto region = [&](std::size_t l, std::size_t r) {
+      return s.region_values.data() + (l * R + r) * kVarCount;
+    };
     for (std::size_t r = 0; r < R; ++r) {
       for (std::size_t l = 0; l < kLanes; ++l) {
         Lane& lane = s.lanes[l];
@@ -541,7 +545,7 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
                                    lane.shock[r]);
         lane.funded = std::min(lane.demand, lane.budget[r] / lane.fee_avg);
         lane.start_stock = lane.wage_weight = 0.0;
-        std::fill(std::begin(region[l]), std::end(region[l]), 0.0);
+        std::fill_n(region(l, r), kVarCount, 0.0);
       }
       for (std::size_t p = 0; p < P; ++p) {
         const std::size_t rp = r * P + p;
@@ -584,7 +588,7 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
           const double supplied =
               (fresh[l] * at(lane, Param::productivity_new) + settled[l]) * hours_per_post;
           const double delivered = std::min(supplied, lane.share[p] * lane.funded);
-          double* v = region[l];
+          double* v = region(l, r);
           v[supplied_hours] += supplied;
           v[delivered_hours] += delivered;
           v[headcount] += stock;
@@ -600,7 +604,7 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
       }
       for (std::size_t l = 0; l < count; ++l) {
         Lane& lane = s.lanes[l];
-        double* v = region[l];
+        double* v = region(l, r);
         double share_wage = 0.0;
         for (std::size_t p = 0; p < P; ++p) share_wage += lane.share[p] * lane.wage[p];
         v[demand_hours] = lane.demand;
@@ -620,14 +624,13 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
       }
     }
     // The Total region: sums over the regions in order, or weighted means for rates and wages.
-    // (Summed back from the outputs rather than alongside them: a vectorised sum over a region's
+    // (Summed once every region is done rather than alongside: a vectorised sum over a region's
     // freshly stored values stalls on store forwarding.)
     for (std::size_t l = 0; l < count; ++l) {
       const Lane& lane = s.lanes[l];
       for (int var = 0; var < kVarCount; ++var) {
-        const std::size_t row = var * plane + static_cast<std::size_t>(t) * R1;
         double sum = 0.0;
-        for (std::size_t r = 0; r < R; ++r) sum += out.at(l, row + r);
+        for (std::size_t r = 0; r < R; ++r) sum += region(l, r)[var];
         put(l, static_cast<Var>(var), t, R, sum);
       }
       put(l, turnover_rate, t, R,
