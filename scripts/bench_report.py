@@ -233,7 +233,8 @@ def main(argv=None):
            for impl in ("engine", "engine_shared_probability", "engine_lanes", "engine_presetup",
                         "baseline")
            for mode in ("stream_per_draw", "shared_stream")}
-    # As care_wf draws: a stream per draw, the p-dependent constants shared.
+    # The scalar engine sampler as a one-trajectory-at-a-time model would call it (a stream per
+    # draw, the p-dependent constants shared), and the lane sampler as care_wf calls it.
     engine_mix_ns = ns_per_item(mix[("engine_shared_probability", "stream_per_draw")])
     baseline_mix_ns = ns_per_item(mix[("baseline", "stream_per_draw")])
     speedup = ratio(baseline_mix_ns, engine_mix_ns)
@@ -250,11 +251,15 @@ def main(argv=None):
     months = counters.get("months", 120)
     normal_ns = ns_per_item(sampling.get("Normal/stream_per_draw"))
     param_ns = ns_per_item(sampling.get("ParameterDraws/all"))
-    floor_ns = None
-    if engine_mix_ns is not None:
-        floor_ns = (n_binomial * engine_mix_ns + n_normal * (normal_ns or 0)
-                    + n_param * (param_ns or 0))
+    # The sampling floor is TrajectoryDraws: every draw of a baseline trajectory, in lanes, at
+    # care_wf's addresses. The sum of its parts (binomials at the lane sampler's per-draw cost,
+    # normals and parameter draws at the scalar costs) is shown beside it as a check.
+    floor_parts_ns = None
+    if lanes_mix_ns is not None:
+        floor_parts_ns = (n_binomial * lanes_mix_ns + n_normal * (normal_ns or 0)
+                          + n_param * (param_ns or 0))
     floor_direct_ns = ns_per_item(draws) * months if draws else None
+    floor_ns = floor_direct_ns if floor_direct_ns is not None else floor_parts_ns
 
     def per_trajectory_ns(run):
         if "seconds" not in run:
@@ -302,6 +307,8 @@ def main(argv=None):
     d.table(["", ""], [
         ["CPU (lscpu model name)", machine.get("model_name", "?")],
         ["cores", machine.get("cpus", "?")],
+        ["CPU family, model (lscpu)", machine.get("cpu_family", "?")],
+        ["vector extensions (-march=native uses them)", machine.get("vector_isa", "?")],
         ["date", machine.get("date", "?")],
         ["kernel", machine.get("kernel", "?")],
         ["compiler", machine.get("compiler", "?")],
@@ -321,19 +328,19 @@ def main(argv=None):
 
     d.add("## Ratios")
     d.add()
-    met = None if speedup is None else speedup >= TARGET_BINOMIAL_SPEEDUP
+    met = None if speedup_lanes is None else speedup_lanes >= TARGET_BINOMIAL_SPEEDUP
     rows = [
-        ["engine binomial vs scalar BTRS baseline, default model's mix, a stream per draw "
-         "(as care_wf draws)",
-         f"{fmt_ratio(speedup)} ({fmt_time(baseline_mix_ns)} → {fmt_time(engine_mix_ns)} per draw; "
-         f"target ≥ {TARGET_BINOMIAL_SPEEDUP:g}×: "
-         f"{'met' if met else 'NOT met' if met is not None else 'n/a'})"],
-        ["same, every uniform from one stream (sampler arithmetic only)",
-         fmt_ratio(speedup_shared)],
-        ["engine binomial (lanes) vs scalar BTRS baseline, default model's mix, a stream per "
-         "draw (8 trajectories at once through `sample_binomial_lanes`, as a lane model draws)",
+        ["engine binomial (lanes, as care_wf draws: 8 trajectories at once through "
+         "`sample_binomial_lanes`, lanes at distinct n and p) vs scalar BTRS baseline, default "
+         "model's mix, a stream per draw",
          f"{fmt_ratio(speedup_lanes)} ({fmt_time(baseline_mix_ns)} → {fmt_time(lanes_mix_ns)} "
-         "per draw)"],
+         f"per draw; target ≥ {TARGET_BINOMIAL_SPEEDUP:g}×: "
+         f"{'met' if met else 'NOT met' if met is not None else 'n/a'})"],
+        ["scalar engine binomial (one trajectory at a time, p-dependent constants shared) vs "
+         "the same baseline",
+         f"{fmt_ratio(speedup)} ({fmt_time(engine_mix_ns)} per draw)"],
+        ["same, every uniform from one stream (scalar sampler arithmetic only)",
+         fmt_ratio(speedup_shared)],
         ["end-to-end time per trajectory (carecast run, 1 thread, "
          f"{a.small} trajectories) vs the engine's sampling floor",
          f"{fmt_ratio(ratio(e2e_ns, floor_ns))} ({fmt_time(e2e_ns)} vs {fmt_time(floor_ns)})"],
@@ -356,33 +363,37 @@ def main(argv=None):
     d.add("## Targets (issue: performance)")
     d.add()
     d.table(["target", "measured here", "status"], target_rows(
-        speedup, ratio(e2e_ns, floor_ns), ratio(throughput(t2), peer_rate),
+        speedup_lanes, ratio(e2e_ns, floor_ns), ratio(throughput(t2), peer_rate),
         ratio(throughput(t2), throughput(t1)), small_t2_rss, big, a), numeric=False)
-    d.add("Where the time goes, from the figures below: sampling is about 90% of a model "
-          "trajectory (the model's own arithmetic, with its draws replayed, is about a tenth), "
-          "and the binomial flows are nearly all of the sampling; the runner's reductions "
-          "(quantile sketches above all) add the rest of the end-to-end time. The constants of "
-          "a binomial that depend on p alone are already made once per probability and shared "
-          "by the 7 regions (`BinomialProbability`); the rest of the per-draw setup and the "
-          "sampling itself are scalar, one variate at a time. What the unmet targets need is "
-          "lanes of trajectories sampled together (SIMD Philox, vectorised inversion and BTRS), "
-          "keeping each variate at its own stream address so that results stay bit-identical "
-          "across threads and block sizes, and cheaper sketch inserts. Neither is done yet.")
+    reduction_run = reduction.get("Reduction/insert/block_buffered")
+    reduction_ns = ns_per_item(reduction_run)
+    d.add("Where the time goes, from the figures below, per baseline trajectory on one core: "
+          f"the end-to-end run takes {fmt_time(e2e_ns)}; the model with its draws "
+          f"(`CareWf/baseline/trajectory`, 8 trajectories in lanes) {fmt_time(model_ns)}; "
+          f"measured apart, its draws alone (the sampling floor, `TrajectoryDraws`) take "
+          f"{fmt_time(floor_ns)} and its arithmetic alone (draws replayed from a tape, which "
+          f"adds the tape's reads) {fmt_time(replay_ns)}; the runner's "
+          f"per-block reduction (sketches and moments, `Reduction/insert/block_buffered`) "
+          f"{fmt_time(reduction_ns)}; the rest is the runner's copying of each batch into its "
+          "block, the final merge and summaries. care_wf steps 8 trajectories in lanes and "
+          "draws every variate through the lane samplers (engine/lane_samplers.h: Philox for 8 "
+          "streams at once, vectorised inversion and BTRS), each variate still at its own stream "
+          "address, so results are bit for bit those of one trajectory at a time, whatever the "
+          "threads or block size.")
     d.add()
 
     d.add("**The sampling floor** is what the draws of one baseline trajectory cost with the "
-          "engine's samplers, nothing else: "
-          f"{n_binomial:.0f} binomials (7 regions × 4 providers × 4 flows × 120 months) × "
-          f"{fmt_time(engine_mix_ns)} (engine, default mix, a stream per draw) + "
-          f"{n_normal:.0f} normal shocks (2 macro + 7 regional a month from month 1, the "
-          f"budget growth each April) × {fmt_time(normal_ns)} + {n_param:.0f} parameter draws × "
-          f"{fmt_time(param_ns)} = **{fmt_time(floor_ns)}** per trajectory. Measured directly "
-          f"(`TrajectoryDraws`: the same draws at care_wf's stream addresses, in a loop) it is "
-          f"{fmt_time(floor_direct_ns)}. The model alone (`CareWf/baseline/trajectory`, draws "
-          f"included, no reductions) takes {fmt_time(model_ns)} per trajectory, "
-          f"{fmt_ratio(ratio(model_ns, floor_ns))} the floor, and with its draws replayed from a "
-          f"buffer {fmt_time(replay_ns)}; the rest of the end-to-end time is the runner's "
-          "reductions (see Reduction) and the final summaries.")
+          "engine's samplers, nothing else, measured directly (`TrajectoryDraws`: "
+          f"{n_binomial:.0f} binomials (7 regions × 4 providers × 4 flows × 120 months), "
+          f"{n_normal:.0f} normal shocks (2 macro + 7 regional a month from month 1, the budget "
+          f"growth each April) and {n_param:.0f} parameter draws, 8 trajectories at a time at "
+          f"care_wf's stream addresses): **{fmt_time(floor_direct_ns)}** per trajectory. The sum "
+          f"of its parts is {n_binomial:.0f} × {fmt_time(lanes_mix_ns)} (lane sampler, default "
+          f"mix) + {n_normal:.0f} × {fmt_time(normal_ns)} (scalar normal) + {n_param:.0f} × "
+          f"{fmt_time(param_ns)} = {fmt_time(floor_parts_ns)}. The model alone "
+          f"(`CareWf/baseline/trajectory`, draws included, no reductions) takes "
+          f"{fmt_time(model_ns)} per trajectory, {fmt_ratio(ratio(model_ns, floor_ns))} the "
+          f"floor.")
     d.add()
 
     # ---- sampling ----
