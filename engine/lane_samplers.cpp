@@ -124,9 +124,9 @@ inline void set_lane(Pair<V>& v, std::size_t l, T x) {
 #endif
 static_assert(sizeof(D8) == 64 && sizeof(I8) == 64 && sizeof(U8) == 64);
 
-// Constants of samplers.cpp (kBtrsThreshold, kInversionCap), the same values.
-constexpr double kBtrsThreshold = 20;
-constexpr int kInversionCap = 100;
+// The scalar sampler's choices (engine/samplers.h).
+constexpr double kBtrsThreshold = kBinomialBtrsThreshold;
+constexpr int kInversionCap = static_cast<int>(kBinomialInversionCap);
 constexpr double kInversionCapD = kInversionCap;
 
 // BTRS attempts made on the lanes together; a lane still drawing after them (probability below

@@ -250,12 +250,12 @@ constexpr std::int64_t kMaxBinomialN = std::int64_t{1} << 53;  // counts stay ex
 // care_wf's mix of draws (bench/sampling_bench.cpp, BinomialMix and TrajectoryDraws) with the
 // setup made per draw, inversion is still the cheaper of the two up to about 20 (numpy's BTPE
 // switches at 30).
-constexpr double kBtrsThreshold = 20;
+constexpr double kBtrsThreshold = kBinomialBtrsThreshold;
 
 // The inversion search stops at this count. With n p' < 20, P(X > 100) < (20 e / 100)^100 < 1e-26,
 // far below the 2^-53 resolution of a uniform, so the cap changes no result; it only ends the
 // search when rounding leaves u above the total of the computed probabilities.
-constexpr std::int64_t kInversionCap = 100;
+constexpr std::int64_t kInversionCap = kBinomialInversionCap;
 
 // In BTRS, |k - m| up to this is accepted or rejected by multiplying pmf ratios (step 3.1).
 constexpr std::int64_t kRecursionRange = 15;
