@@ -6,10 +6,11 @@
 // of make_binomial_setup, the inversion search, and BTRS attempt by attempt (the one-uniform path,
 // the second uniform, the product of pmf ratios of step 3.1), each a fixed sequence of IEEE
 // operations (sqrt, division and floor are correctly rounded in the vector units as in the scalar
-// ones; the build sets -ffp-contract=off so that neither side fuses a multiply-add). Two things
-// stay scalar: (1 - p')^n for n >= 64 takes std::exp lane by lane, and a BTRS lane whose k lies
-// more than 15 from the mode (Stirling's series, logarithms) finishes in the scalar code from its
-// resumed stream. tests/engine/lane_samplers_test.cpp checks lane against scalar, bit for bit.
+// ones; the build sets -ffp-contract=off so that neither side fuses a multiply-add); (1 - p')^n
+// for n >= 64 is engine/math_kernels.h's exp on the lanes, the same kernel the scalar setup uses.
+// One thing stays scalar: a BTRS lane whose k lies more than 15 from the mode (Stirling's series,
+// logarithms) finishes in the scalar code from its resumed stream.
+// tests/engine/lane_samplers_test.cpp checks lane against scalar, bit for bit.
 #include "engine/lane_samplers.h"
 
 #include <array>
@@ -20,7 +21,8 @@
 #include <string>
 #include <type_traits>
 
-#include "engine/exp_kernel.h"
+#include "engine/lane_math.h"
+#include "engine/math_kernels.h"
 #include "engine/philox_lanes.h"
 
 #if defined(__AVX__) || defined(__AVX512F__)
@@ -274,6 +276,21 @@ void sample_standard_normal_lanes(const LaneAddresses& address, Lanes<double>& o
   for (std::size_t l = 0; l < kLanes; ++l) out[l] = 0.0 + 1.0 * normal_quantile(u[l]);
 }
 
+void make_binomial_probability_lanes(const Lanes<double>& p,
+                                     const Lanes<BinomialProbability*>& out) {
+  Lanes<double> log_q;
+  for (std::size_t l = 0; l < kLanes; ++l) {
+    if (!(p[l] >= 0 && p[l] <= 1)) {
+      (void)make_binomial_probability(p[l]);  // throws its message
+    }
+    log_q[l] = -(p[l] > 0.5 ? 1 - p[l] : p[l]);
+  }
+  log1p_lanes(log_q);
+  for (std::size_t l = 0; l < kLanes; ++l) {
+    *out[l] = binomial_detail::probability_with_log(p[l], log_q[l]);
+  }
+}
+
 void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
                            const Lanes<const BinomialProbability*>& probability,
                            Lanes<double>& out) {
@@ -332,11 +349,11 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
                                       lane[6]->q_powers[i], lane[7]->q_powers[i]);
       pmf = select((bits & (U8{} + (1ull << i))) != 0, pmf * power, pmf);
     }
-    // For n >= 64 exp(n log q), by the exp_nonpositive() of power_of_complement().
+    // For n >= 64 exp(n log q), by the exp_kernel() of power_of_complement().
     const I8 by_exp = inversion & (nd >= 64);
     if (any(by_exp)) {
       const D8 exponent = select(by_exp, nd * field(&BinomialProbability::log_q), D8{});
-      pmf = select(by_exp, exp_nonpositive<D8, U8>(exponent), pmf);
+      pmf = select(by_exp, exp_kernel<D8, I8>(exponent), pmf);
     }
     // The sequential search, on every lane until each has stopped: lane l stops at the first
     // count at which the scalar loop's condition (u > pmf && x < cap) fails. Before that its

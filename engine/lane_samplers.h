@@ -35,6 +35,12 @@ struct LaneAddresses {
 // out[l] = sample_normal(stream_l, 0, 1), stream_l opened at lane l's address.
 void sample_standard_normal_lanes(const LaneAddresses& address, Lanes<double>& out);
 
+// *out[l] = make_binomial_probability(p[l]) for every lane l, bit for bit, the logarithms of all
+// lanes computed at once. Throws as make_binomial_probability does for a p outside [0, 1] (no
+// *out[l] is written then).
+void make_binomial_probability_lanes(const Lanes<double>& p,
+                                     const Lanes<BinomialProbability*>& out);
+
 // out[l] = sample_binomial(stream_l, n[l], *probability[l]) for every lane l, with n[l] a
 // whole number held in a double (care_wf keeps its counts in doubles). A lane with n[l] = 0
 // consumes nothing and gives 0, so unused lanes cost little. Throws std::invalid_argument, as the

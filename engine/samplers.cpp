@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "engine/exp_kernel.h"
+#include "engine/math_kernels.h"
 
 namespace carecast::engine {
 namespace {
@@ -278,19 +278,8 @@ double stirling_tail(std::int64_t k) {
 // The p-dependent constants; `function` names the caller in the error message.
 BinomialProbability make_probability(const char* function, double p) {
   require(p >= 0 && p <= 1, function, "p must be in [0, 1]", p);
-  BinomialProbability probability;
-  probability.p = p;
-  if (p == 0 || p == 1) return probability;  // constant variates use nothing else
-  probability.mirrored = p > 0.5;
-  probability.p_small = probability.mirrored ? 1 - p : p;  // exact for p > 1/2
-  probability.q = probability.mirrored ? p : 1 - p;
-  probability.r = probability.p_small / probability.q;
-  probability.log_q = std::log1p(-probability.p_small);
-  probability.q_powers[0] = probability.q;
-  for (std::size_t i = 1; i < probability.q_powers.size(); ++i) {
-    probability.q_powers[i] = probability.q_powers[i - 1] * probability.q_powers[i - 1];
-  }
-  return probability;
+  const double p_small = p > 0.5 ? 1 - p : p;  // exact for p > 1/2
+  return binomial_detail::probability_with_log(p, log1p_kernel(-p_small));
 }
 
 // (1 - p')^n. n < 64 (most inversion cases with large p) by repeated squaring, which is several
@@ -298,9 +287,9 @@ BinomialProbability make_probability(const char* function, double p) {
 // precomputed, so only the multiplications by those of n's set bits are left, in the order the
 // squaring loop does them.
 double power_of_complement(const BinomialProbability& probability, std::int64_t n) {
-  // n log q >= -n p' / (1 - p') > -40 for the inversion's n p' < 20: within exp_nonpositive's
+  // n log q >= -n p' / (1 - p') > -40 for the inversion's n p' < 20: within exp_kernel's
   // domain.
-  if (n >= 64) return exp_nonpositive(static_cast<double>(n) * probability.log_q);
+  if (n >= 64) return exp_kernel(static_cast<double>(n) * probability.log_q);
   double result = 1;
   for (std::size_t i = 0; n > 0; n >>= 1, ++i) {
     if (n & 1) result *= probability.q_powers[i];
@@ -515,6 +504,26 @@ double sample_beta(RandomStream& stream, double a, double b) {
 }
 
 // ---- Binomial ----
+
+namespace binomial_detail {
+
+BinomialProbability probability_with_log(double p, double log_q) {
+  BinomialProbability probability;
+  probability.p = p;
+  if (p == 0 || p == 1) return probability;  // constant variates use nothing else
+  probability.mirrored = p > 0.5;
+  probability.p_small = probability.mirrored ? 1 - p : p;  // exact for p > 1/2
+  probability.q = probability.mirrored ? p : 1 - p;
+  probability.r = probability.p_small / probability.q;
+  probability.log_q = log_q;
+  probability.q_powers[0] = probability.q;
+  for (std::size_t i = 1; i < probability.q_powers.size(); ++i) {
+    probability.q_powers[i] = probability.q_powers[i - 1] * probability.q_powers[i - 1];
+  }
+  return probability;
+}
+
+}  // namespace binomial_detail
 
 BinomialProbability make_binomial_probability(double p) {
   return make_probability("make_binomial_probability", p);

@@ -89,6 +89,13 @@ struct BinomialProbability {
 // Precomputes the p-dependent constants; p in [0, 1].
 BinomialProbability make_binomial_probability(double p);
 
+namespace binomial_detail {
+// make_binomial_probability(p) with its logarithm log_q = log1p_kernel(-min(p, 1 - p))
+// (engine/math_kernels.h) computed by the caller, for several p at once
+// (make_binomial_probability_lanes); p must already be checked.
+BinomialProbability probability_with_log(double p, double log_q);
+}  // namespace binomial_detail
+
 // The constants of one binomial(n, p), for drawing many variates with the same parameters.
 // make_binomial_setup() fills the fields; callers treat them as opaque (only tests look inside).
 //

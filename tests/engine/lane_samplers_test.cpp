@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -261,6 +262,53 @@ TEST(LaneSamplers, BinomialEqualsScalarForHugeCounts) {
     }
     expect_lanes_equal_scalar(random_address(rng), n, probability, tally);
     if (HasFatalFailure()) return;
+  }
+}
+
+// Same fields, bit for bit (operator== of doubles would equate 0.0 and -0.0).
+bool same_probability(const BinomialProbability& a, const BinomialProbability& b) {
+  const auto bits = [](double x) { return std::bit_cast<std::uint64_t>(x); };
+  bool same = bits(a.p) == bits(b.p) && a.mirrored == b.mirrored &&
+              bits(a.p_small) == bits(b.p_small) && bits(a.q) == bits(b.q) &&
+              bits(a.r) == bits(b.r) && bits(a.log_q) == bits(b.log_q);
+  for (std::size_t i = 0; i < a.q_powers.size(); ++i) {
+    same = same && bits(a.q_powers[i]) == bits(b.q_powers[i]);
+  }
+  return same;
+}
+
+TEST(LaneSamplers, ProbabilitiesEqualScalar) {
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> unit(0.0, 1.0), exponent(-50.0, -1.0);
+  const double special[] = {0.0, 1.0, 0.5, 1e-300, 1.0 - 0x1p-53, 0x1p-53, 1.0 / 12.0};
+  for (int i = 0; i < 20000; ++i) {
+    Lanes<double> p;
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      const auto kind = rng() % 4;
+      p[l] = kind == 0   ? special[rng() % std::size(special)]
+             : kind == 1 ? std::exp2(exponent(rng))
+             : kind == 2 ? 1.0 - std::exp2(exponent(rng))
+                         : unit(rng);
+    }
+    Lanes<BinomialProbability> made;
+    Lanes<BinomialProbability*> out;
+    for (std::size_t l = 0; l < kLanes; ++l) out[l] = &made[l];
+    make_binomial_probability_lanes(p, out);
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      ASSERT_TRUE(same_probability(made[l], make_binomial_probability(p[l]))) << p[l];
+    }
+  }
+}
+
+TEST(LaneSamplers, ProbabilitiesRejectAnOutOfRangeP) {
+  Lanes<double> p{};
+  p.fill(0.25);
+  Lanes<BinomialProbability> made;
+  Lanes<BinomialProbability*> out;
+  for (std::size_t l = 0; l < kLanes; ++l) out[l] = &made[l];
+  for (const double bad : {-0.1, 1.5, std::numeric_limits<double>::quiet_NaN()}) {
+    p[6] = bad;
+    EXPECT_THROW(make_binomial_probability_lanes(p, out), std::invalid_argument) << bad;
   }
 }
 

@@ -1,0 +1,105 @@
+// exp, log and log1p as fixed sequences of IEEE additions, multiplications, divisions and
+// integer bit operations, written once for scalars and for vectors of lanes (GCC vector
+// extensions). A scalar and a lane evaluation of the same argument give the same double bit for
+// bit (the build sets -ffp-contract=off), so code that steps trajectories in lanes can use them
+// and still give each trajectory exactly what it gets alone; and the lanes need no libm call.
+// Accuracy is about an ulp (tests/engine/math_kernels_test.cpp bounds each against libm).
+//
+// exp_kernel: k = round(x / ln 2) by the 1.5 * 2^52 shifter, r = x - k ln 2 in two parts (Cody
+// and Waite; k ln2_hi is exact because ln2_hi has 32 significant bits and |k| < 2^11), so
+// |r| <= ln(2)/2; exp(r) by its Taylor polynomial of degree 13, whose remainder is below
+// 0.3466^14 / 14! < 5e-18; then times 2^k built in the exponent bits.
+//
+// log_kernel: x = m 2^k with m in [sqrt(2)/2, sqrt(2)) split off by integer operations on the
+// bits; with f = m - 1 and s = f / (2 + f) (|s| <= 0.1716), log m = 2 atanh(s) =
+// f - f^2/2 + s (f^2/2 + R), R = 2 s^2/3 + 2 s^4/5 + ... + 2 s^22/23 (remainder below 1e-20), as
+// fdlibm arranges it; plus k ln 2 in two parts.
+//
+// log1p_kernel: Goldberg's log(u) * x / (u - 1) with u = 1 + x, which cancels the rounding of u.
+#pragma once
+
+#include <bit>
+#include <cstdint>
+
+namespace carecast::engine {
+
+namespace math_kernels_detail {
+inline constexpr double kLog2e = 1.4426950408889634074;
+inline constexpr double kLn2Hi = 6.93147180369123816490e-01;  // fdlibm's ln2_hi
+inline constexpr double kLn2Lo = 1.90821492927058770002e-10;  // ln 2 - ln2_hi
+inline constexpr double kShifter = 0x1.8p52;
+
+struct Coefficients {
+  double value[14];
+};
+// 1 / j! for j = 0..13.
+inline constexpr Coefficients kInverseFactorials = [] {
+  Coefficients table{};
+  double factorial = 1;
+  for (int j = 0; j < 14; ++j) {
+    if (j > 0) factorial *= j;
+    table.value[j] = 1.0 / factorial;
+  }
+  return table;
+}();
+// 2 / (2j + 1) for j = 0..11.
+inline constexpr Coefficients kTwiceInverseOdd = [] {
+  Coefficients table{};
+  for (int j = 0; j < 12; ++j) table.value[j] = 2.0 / (2 * j + 1);
+  return table;
+}();
+
+// Bits of sqrt(2)/2 rounded down: m's split point.
+inline constexpr std::int64_t kSqrtHalfBits = 0x3FE6A09E667F3BCDll;
+inline constexpr std::int64_t kExponentMask = static_cast<std::int64_t>(0xFFF0000000000000ull);
+inline constexpr std::int64_t kShifterBits = 0x4338000000000000ll;  // bits of 1.5 * 2^52
+}  // namespace math_kernels_detail
+
+// exp(x) for x in [-700, 700] (not checked). D is double or a GCC vector of doubles, I the
+// signed 64-bit integer type (or vector) of the same size.
+template <typename D, typename I>
+inline D exp_kernel(D x) {
+  namespace d = math_kernels_detail;
+  const D shifter = D{} + d::kShifter;
+  const D t = x * d::kLog2e + shifter;  // 1.5 * 2^52 + round(x / ln 2)
+  const D k = t - shifter;
+  const D r = (x - k * d::kLn2Hi) - k * d::kLn2Lo;
+  D p = r * d::kInverseFactorials.value[13] + d::kInverseFactorials.value[12];
+  for (int j = 11; j >= 0; --j) p = p * r + d::kInverseFactorials.value[j];
+  const I k_bits = std::bit_cast<I>(t) - std::bit_cast<I>(shifter);  // k
+  const D scale = std::bit_cast<D>((k_bits + 1023) << 52);
+  return p * scale;
+}
+
+// log(x) for positive, finite, normal x (not checked); D and I as for exp_kernel.
+template <typename D, typename I>
+inline D log_kernel(D x) {
+  namespace d = math_kernels_detail;
+  const I bits = std::bit_cast<I>(x);
+  const I offset = bits - d::kSqrtHalfBits;
+  const I k = offset >> 52;  // arithmetic shift: the exponent of x relative to m's range
+  const D m = std::bit_cast<D>(bits - (offset & d::kExponentMask));  // in [sqrt(2)/2, sqrt(2))
+  const D kd = std::bit_cast<D>(k + d::kShifterBits) - d::kShifter;  // k as a double, exactly
+  const D f = m - 1.0;  // exact (Sterbenz)
+  const D s = f / (f + 2.0);
+  const D z = s * s;
+  // log m = f - hfsq + s (hfsq + R), R = 2z/3 + 2z^2/5 + ... (fdlibm's arrangement: f is exact
+  // and the rest a small correction, so the result is within about an ulp).
+  D p = z * d::kTwiceInverseOdd.value[11] + d::kTwiceInverseOdd.value[10];
+  for (int j = 9; j >= 1; --j) p = p * z + d::kTwiceInverseOdd.value[j];
+  const D r = z * p;
+  const D hfsq = 0.5 * f * f;
+  return kd * d::kLn2Hi - ((hfsq - (s * (hfsq + r) + kd * d::kLn2Lo)) - f);
+}
+
+// log(1 + x) for x > -1 with 1 + x finite and x not subnormal (not checked).
+inline double log1p_kernel(double x) {
+  const double u = 1.0 + x;
+  if (u == 1.0) return x;
+  return log_kernel<double, std::int64_t>(u) * x / (u - 1.0);
+}
+
+inline double exp_kernel(double x) { return exp_kernel<double, std::int64_t>(x); }
+inline double log_kernel(double x) { return log_kernel<double, std::int64_t>(x); }
+
+}  // namespace carecast::engine
