@@ -6,6 +6,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "engine/lane_math.h"
 #include "engine/lane_samplers.h"
 #include "engine/random_stream.h"
 #include "engine/samplers.h"
@@ -49,7 +50,6 @@ constexpr std::uint32_t kSiteDemandShock = 2000;    // + region
 constexpr std::uint32_t kSiteFlow = 1u << 20;        // + (region * P + provider) * 4 + flow
 enum Flow : std::uint32_t { leavers_new, leavers_settled, progression, hiring };
 
-double logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 double logit(double p) { return std::log(p / (1.0 - p)); }
 
 }  // namespace
@@ -102,14 +102,15 @@ class CareWf::Draws {
     }
     keep(x);
   }
-  // Sets `out` to the probability p for binomials(): with the sampler's p-dependent constants
-  // when variates are drawn; otherwise (expected mode and replay use only n * p or the tape)
-  // only p, which costs nothing.
-  void set_probability(engine::BinomialProbability& out, double p) const {
+  // Sets *out[l] to the probability p[l] for binomials(), for every lane: with the sampler's
+  // p-dependent constants (made for all lanes at once) when variates are drawn; otherwise
+  // (expected mode and replay use only n * p or the tape) only p, which costs nothing.
+  void set_probabilities(const Lanes<double>& p,
+                         const Lanes<engine::BinomialProbability*>& out) const {
     if (expected_ || replay_ != nullptr) {
-      out.p = p;
+      for (std::size_t l = 0; l < kLanes; ++l) out[l]->p = p[l];
     } else {
-      out = engine::make_binomial_probability(p);
+      engine::make_binomial_probability_lanes(p, out);
     }
   }
   // floor(x), except in expected mode.
@@ -180,9 +181,10 @@ struct CareWf::Scratch final : engine::SimulatorScratch {
 struct MonthPrices {
   double fee_avg = 0.0;
 
+  // `inflation` is (1 + cpi)^(t / 12).
   void compute(const CareWfConfig& c, const std::vector<double>& v, int t, double nlw, double rlw,
-               double w_out, std::vector<double>& wage, std::vector<double>& share,
-               std::vector<double>& fee) {
+               double w_out, double inflation, std::vector<double>& wage,
+               std::vector<double>& share, std::vector<double>& fee) {
     const auto at = [&](Param p) { return v[static_cast<int>(p)]; };
     double base = nlw;
     if (c.wage == WagePolicy::real_living_wage) base = std::max(nlw, rlw);
@@ -196,7 +198,6 @@ struct MonthPrices {
         c.share_target.empty() ? 0.0
         : transition == 0.0    ? 1.0
                                : std::min(1.0, t / (12.0 * transition));
-    const double inflation = std::pow(1.0 + at(Param::cpi), t / 12.0);
     const double oncost = at(Param::oncost), care_time = at(Param::care_time);
     fee_avg = 0.0;
     for (std::size_t p = 0; p < c.P(); ++p) {
@@ -211,9 +212,9 @@ struct MonthPrices {
   }
 };
 
+// `shock_factor` is exp(shock) of the region's demand shock.
 double client_hours(const CareWfConfig& c, const std::vector<double>& population,
-                    std::size_t r, double multiplier, double shock) {
-  const double shock_factor = std::exp(shock);
+                    std::size_t r, double multiplier, double shock_factor) {
   double hours = 0.0;
   for (std::size_t a = 0; a < c.A(); ++a) {
     hours += population[r * c.A() + a] * c.prevalence[a] * multiplier * shock_factor *
@@ -324,12 +325,12 @@ void CareWf::initial_state(const Draws& draws, Lane& lane) const {
   const auto& v = lane.base;
   const auto at = [&](Param p) { return v[static_cast<int>(p)]; };
   MonthPrices prices;
-  prices.compute(c, v, 0, initial_nlw(c, v), at(Param::rlw0), at(Param::outside_wage0),
+  prices.compute(c, v, 0, initial_nlw(c, v), at(Param::rlw0), at(Param::outside_wage0), 1.0,
                  lane.wage, lane.share, lane.fee);
   const double care_time = at(Param::care_time);
   for (std::size_t r = 0; r < c.R(); ++r) {
     const double demand =
-        client_hours(c, c.population_initial, r, at(Param::prevalence_multiplier), 0.0);
+        client_hours(c, c.population_initial, r, at(Param::prevalence_multiplier), 1.0);
     lane.budget0[r] = c.budget0.empty() ? at(Param::budget_cover0) * demand * prices.fee_avg
                                         : c.budget0[r];
     const double funded = std::min(demand, lane.budget0[r] / prices.fee_avg);
@@ -457,13 +458,24 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
     lane.rlw = at(lane, Param::rlw0);
     lane.fiscal_year = 0;
     lane.logit_u_mean = logit(at(lane, Param::u_mean));
-    lane.u = logistic(lane.logit_u_mean);
   }
+  // The lanes' exp, log and logistic go through engine/lane_math.h, all lanes at once.
+  Lanes<double> x{}, y{};
+  for (std::size_t l = 0; l < kLanes; ++l) x[l] = s.lanes[l].logit_u_mean;
+  engine::logistic_lanes(x);
+  for (std::size_t l = 0; l < kLanes; ++l) s.lanes[l].u = x[l];
+  // log(1 + cpi) for the inflation factor (1 + cpi)^(t / 12) = exp(t / 12 log(1 + cpi)).
+  Lanes<double> log_inflation{};
+  for (std::size_t l = 0; l < kLanes; ++l) log_inflation[l] = at(s.lanes[l], Param::cpi);
+  engine::log1p_lanes(log_inflation);
 
   Lanes<double> wage_shock{}, unemployment_shock{}, growth_shock{};
-  std::vector<Lanes<double>> demand_shock(R);
+  std::vector<Lanes<double>> demand_shock(R), shock_factor(R);
+  for (auto& factor : shock_factor) factor.fill(1.0);  // exp(0): no shock in month 0
   Lanes<double> n{}, left_new{}, left_settled{}, promoted{}, vacant{}, hired{};
+  Lanes<double> unemployment{}, log_relative_wage{}, q{};
   Lanes<const engine::BinomialProbability*> quit_new{}, quit_settled{}, fill{}, progression{};
+  Lanes<engine::BinomialProbability*> made{};
   progression.fill(&s.progression);
   MonthPrices prices;
 
@@ -480,9 +492,9 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
         Lane& lane = s.lanes[l];
         // 1. Macro.
         lane.xw = at(lane, Param::rho_w) * lane.xw + at(lane, Param::sd_w) * wage_shock[l];
-        lane.w_out *= std::exp(at(lane, Param::g_w) / 12.0 + lane.xw);
+        x[l] = at(lane, Param::g_w) / 12.0 + lane.xw;
         lane.z = at(lane, Param::rho_u) * lane.z + at(lane, Param::sd_u) * unemployment_shock[l];
-        lane.u = logistic(lane.logit_u_mean + lane.z);
+        y[l] = lane.logit_u_mean + lane.z;
         // 2. April: wage floors and the budget.
         if (april) {
           ++lane.fiscal_year;
@@ -501,37 +513,70 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
           }
           lane.shock[r] = at(lane, Param::shock_rho) * lane.shock[r] +
                           at(lane, Param::shock_sd) * demand_shock[r][l];
+          shock_factor[r][l] = lane.shock[r];
         }
       }
+      engine::exp_lanes(x);
+      engine::logistic_lanes(y);
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        s.lanes[l].w_out *= x[l];
+        s.lanes[l].u = y[l];
+      }
+      for (auto& factor : shock_factor) engine::exp_lanes(factor);
     }
+    // 4-6. Wages, shares and fees.
+    for (std::size_t l = 0; l < kLanes; ++l) x[l] = t / 12.0 * log_inflation[l];
+    engine::exp_lanes(x);
     for (std::size_t l = 0; l < kLanes; ++l) {
       Lane& lane = s.lanes[l];
-      // 4-6. Wages, shares and fees.
-      prices.compute(c, lane.values, t, lane.nlw, lane.rlw, lane.w_out, lane.wage, lane.share,
-                     lane.fee);
+      prices.compute(c, lane.values, t, lane.nlw, lane.rlw, lane.w_out, x[l], lane.wage,
+                     lane.share, lane.fee);
       lane.fee_avg = prices.fee_avg;
-      const double unemployment = lane.u - at(lane, Param::u_mean);
-      // 7 (per provider, the same in every region): leaving and fill probabilities.
-      for (std::size_t p = 0; p < P; ++p) {
-        const double log_relative_wage = std::log(lane.wage[p] / lane.w_out);
-        double q[2];
-        for (int k = 0; k < 2; ++k) {
-          double tau = c.turnover_base[p][k];
-          if (wage_logit) {
-            tau = logistic(logit_turnover_[scenario][p][k] +
-                           at(lane, Param::beta_w) * log_relative_wage +
-                           at(lane, Param::beta_u) * unemployment);
-          }
-          q[k] = 1.0 - std::pow(1.0 - tau, 1.0 / 12.0);
+      unemployment[l] = lane.u - at(lane, Param::u_mean);
+      lane.total_wage_weight = lane.total_stock = lane.total_start = lane.total_leavers = 0.0;
+    }
+    // 7 (per provider, the same in every region): leaving and fill probabilities.
+    for (std::size_t p = 0; p < P; ++p) {
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        const Lane& lane = s.lanes[l];
+        log_relative_wage[l] = lane.wage[p] / lane.w_out;
+      }
+      engine::log_lanes(log_relative_wage);
+      for (int k = 0; k < 2; ++k) {
+        // tau: the annual leaving rate; q = 1 - (1 - tau)^(1/12), the monthly one.
+        for (std::size_t l = 0; l < kLanes; ++l) {
+          const Lane& lane = s.lanes[l];
+          q[l] = logit_turnover_[scenario][p][k] + at(lane, Param::beta_w) * log_relative_wage[l] +
+                 at(lane, Param::beta_u) * unemployment[l];
         }
-        draws.set_probability(lane.quit_new[p], q[0]);
-        draws.set_probability(lane.quit_settled[p], q[1]);
-        draws.set_probability(lane.fill[p], logistic(logit_fill_[scenario][p] +
-                                                     at(lane, Param::gamma_w) * log_relative_wage +
-                                                     at(lane, Param::gamma_u) * unemployment));
+        if (wage_logit) {
+          engine::logistic_lanes(q);
+        } else {
+          q.fill(c.turnover_base[p][k]);
+        }
+        const Lanes<double> tau = q;
+        for (std::size_t l = 0; l < kLanes; ++l) q[l] = tau[l] < 1.0 ? -tau[l] : 0.0;
+        engine::log1p_lanes(q);
+        for (std::size_t l = 0; l < kLanes; ++l) q[l] /= 12.0;
+        engine::exp_lanes(q);
+        for (std::size_t l = 0; l < kLanes; ++l) {
+          q[l] = tau[l] < 1.0 ? 1.0 - q[l] : 1.0;
+          made[l] = k == 0 ? &s.lanes[l].quit_new[p] : &s.lanes[l].quit_settled[p];
+        }
+        draws.set_probabilities(q, made);
+      }
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        const Lane& lane = s.lanes[l];
+        q[l] = logit_fill_[scenario][p] + at(lane, Param::gamma_w) * log_relative_wage[l] +
+               at(lane, Param::gamma_u) * unemployment[l];
+        made[l] = &s.lanes[l].fill[p];
+      }
+      engine::logistic_lanes(q);
+      draws.set_probabilities(q, made);
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        Lane& lane = s.lanes[l];
         lane.hours_per_post[p] = c.contract_hours[p] * at(lane, Param::care_time) * kWeeksPerMonth;
       }
-      lane.total_wage_weight = lane.total_stock = lane.total_start = lane.total_leavers = 0.0;
     }
 
     // This month's outputs of each lane and region: [(l * R + r) * kVarCount + var].
@@ -542,7 +587,7 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
       for (std::size_t l = 0; l < kLanes; ++l) {
         Lane& lane = s.lanes[l];
         lane.demand = client_hours(c, lane.population, r, at(lane, Param::prevalence_multiplier),
-                                   lane.shock[r]);
+                                   shock_factor[r][l]);
         lane.funded = std::min(lane.demand, lane.budget[r] / lane.fee_avg);
         lane.start_stock = lane.wage_weight = 0.0;
         std::fill_n(region(l, r), kVarCount, 0.0);
