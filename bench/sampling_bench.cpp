@@ -190,15 +190,17 @@ double lane_spread(std::size_t lane) {
   return 1.0 + 0.1 * (static_cast<double>(lane) - 3.5) / 3.5;
 }
 
-// Each lane's probabilities of the mix, as care_wf makes them once a month per lane.
-void make_lane_probabilities(std::vector<std::vector<engine::BinomialProbability>>& tables) {
+// Each lane's probabilities of the mix, as care_wf makes them once a month: for the 8 lanes at
+// once (make_binomial_probability_lanes), tables[k] holding distinct probability k of every lane.
+void make_lane_probabilities(std::vector<engine::BinomialProbabilityLanes>& tables) {
   const auto& values = shared_probabilities().values;
-  tables.resize(engine::kLanes);
-  for (std::size_t l = 0; l < engine::kLanes; ++l) {
-    tables[l].resize(values.size());
-    for (std::size_t k = 0; k < values.size(); ++k) {
-      tables[l][k] = engine::make_binomial_probability(std::min(1.0, values[k] * lane_spread(l)));
+  tables.resize(values.size());
+  engine::Lanes<double> p;
+  for (std::size_t k = 0; k < values.size(); ++k) {
+    for (std::size_t l = 0; l < engine::kLanes; ++l) {
+      p[l] = std::min(1.0, values[k] * lane_spread(l));
     }
+    engine::make_binomial_probability_lanes(p, tables[k]);
   }
 }
 
@@ -350,9 +352,8 @@ void BinomialMix(benchmark::State& state, Impl impl, bool stream_per_draw) {
     address.seed = kSeed;
     address.month = 5;
     engine::Lanes<double> n;
-    engine::Lanes<const engine::BinomialProbability*> probability;
     engine::Lanes<double> out;
-    std::vector<std::vector<engine::BinomialProbability>> lane_probabilities;
+    std::vector<engine::BinomialProbabilityLanes> lane_probabilities;
     const auto& counts = lane_counts();
     double total = 0;
     for (auto _ : state) {
@@ -363,10 +364,7 @@ void BinomialMix(benchmark::State& state, Impl impl, bool stream_per_draw) {
       for (std::size_t i = 0; i < draws.size(); ++i) {
         address.site = kSiteFlow + static_cast<std::uint32_t>(i);
         n = counts[i];
-        for (std::size_t l = 0; l < engine::kLanes; ++l) {
-          probability[l] = &lane_probabilities[l][slot[i]];
-        }
-        engine::sample_binomial_lanes(address, n, probability, out);
+        engine::sample_binomial_lanes(address, n, lane_probabilities[slot[i]], out);
         for (const double x : out) total += x;
       }
       trajectory += engine::kLanes;
@@ -482,12 +480,11 @@ void TrajectoryDraws(benchmark::State& state) {
   const auto R = static_cast<std::uint32_t>(d.config.R());
   const int months = d.settings.months;
   const auto& slot = shared_probabilities().slot;
-  std::vector<std::vector<engine::BinomialProbability>> lane_probabilities;
+  std::vector<engine::BinomialProbabilityLanes> lane_probabilities;
   const auto& counts = lane_counts();
   engine::LaneAddresses address;
   address.seed = kSeed;
   engine::Lanes<double> n, out;
-  engine::Lanes<const engine::BinomialProbability*> probability;
   std::uint32_t first = 0;
   double sum = 0;
   for (auto _ : state) {
@@ -513,10 +510,7 @@ void TrajectoryDraws(benchmark::State& state) {
       for (std::size_t i = 0; i < draws.size(); ++i) {
         address.site = kSiteFlow + static_cast<std::uint32_t>(i);
         n = counts[i];
-        for (std::size_t l = 0; l < engine::kLanes; ++l) {
-          probability[l] = &lane_probabilities[l][slot[i]];
-        }
-        engine::sample_binomial_lanes(address, n, probability, out);
+        engine::sample_binomial_lanes(address, n, lane_probabilities[slot[i]], out);
         for (const double x : out) sum += x;
       }
     }

@@ -276,24 +276,67 @@ void sample_standard_normal_lanes(const LaneAddresses& address, Lanes<double>& o
   for (std::size_t l = 0; l < kLanes; ++l) out[l] = 0.0 + 1.0 * normal_quantile(u[l]);
 }
 
-void make_binomial_probability_lanes(const Lanes<double>& p,
-                                     const Lanes<BinomialProbability*>& out) {
-  Lanes<double> log_q;
-  for (std::size_t l = 0; l < kLanes; ++l) {
-    if (!(p[l] >= 0 && p[l] <= 1)) {
-      (void)make_binomial_probability(p[l]);  // throws its message
-    }
-    log_q[l] = -(p[l] > 0.5 ? 1 - p[l] : p[l]);
+BinomialProbability BinomialProbabilityLanes::lane(std::size_t l) const {
+  BinomialProbability probability;
+  probability.p = p[l];
+  probability.mirrored = p[l] > 0.5 && p[l] < 1;
+  probability.p_small = p_small[l];
+  probability.q = q[l];
+  probability.r = r[l];
+  probability.log_q = log_q[l];
+  for (std::size_t i = 0; i < q_powers.size(); ++i) probability.q_powers[i] = q_powers[i][l];
+  return probability;
+}
+
+void BinomialProbabilityLanes::set(std::size_t l, const BinomialProbability& probability) {
+  p[l] = probability.p;
+  p_small[l] = probability.p_small;
+  q[l] = probability.q;
+  r[l] = probability.r;
+  log_q[l] = probability.log_q;
+  for (std::size_t i = 0; i < q_powers.size(); ++i) q_powers[i][l] = probability.q_powers[i];
+}
+
+// make_probability() of samplers.cpp on the lanes: the same operations, constant lanes (p = 0
+// or 1) left at 0 as the scalar leaves them.
+void make_binomial_probability_lanes(const Lanes<double>& p, BinomialProbabilityLanes& out) {
+  const D8 pv = load(p);
+  if (!all((pv >= 0.0) & (pv <= 1.0))) [[unlikely]] {
+    for (const double x : p) (void)make_binomial_probability(x);  // throws its message
   }
+  const I8 constant = (pv == 0.0) | (pv == 1.0);
+  const I8 mirrored = pv > 0.5;
+  const D8 zero{};
+  const D8 p_small = select(constant, zero, select(mirrored, 1.0 - pv, pv));
+  const D8 q = select(constant, zero, select(mirrored, pv, 1.0 - pv));
+  store(out.p, pv);
+  store(out.p_small, p_small);
+  store(out.q, q);
+  store(out.r, select(constant, zero, p_small / q));
+  Lanes<double> log_q;
+  store(log_q, -p_small);
   log1p_lanes(log_q);
-  for (std::size_t l = 0; l < kLanes; ++l) {
-    *out[l] = binomial_detail::probability_with_log(p[l], log_q[l]);
+  store(out.log_q, select(constant, zero, load(log_q)));
+  D8 power = q;
+  for (std::size_t i = 0; i < out.q_powers.size(); ++i) {
+    if (i > 0) power = power * power;
+    store(out.q_powers[i], power);
   }
 }
 
+// The scalar probabilities of every lane gathered field by field (n = 0 lanes may pass null).
 void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
                            const Lanes<const BinomialProbability*>& probability,
                            Lanes<double>& out) {
+  BinomialProbabilityLanes lanes;
+  for (std::size_t l = 0; l < kLanes; ++l) {
+    lanes.set(l, n[l] == 0 || probability[l] == nullptr ? kUnused : *probability[l]);
+  }
+  sample_binomial_lanes(address, n, lanes, out);
+}
+
+void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
+                           const BinomialProbabilityLanes& probability, Lanes<double>& out) {
   const D8 nd = load(n);
   if (!all((nd >= 0) & (nd <= 0x1.0p53) & (floor8(nd) == nd))) [[unlikely]] {
     for (const double count : n) {
@@ -303,21 +346,7 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
     }
   }
 
-  // The p-dependent constants of every lane (BinomialProbability), as vectors: broadcast when
-  // the lanes share one (as care_wf's trajectories share a month's probabilities), else gathered.
-  Lanes<const BinomialProbability*> lane;
-  bool shared = true;
-  for (std::size_t l = 0; l < kLanes; ++l) {
-    lane[l] = n[l] == 0 ? &kUnused : probability[l];
-    shared &= probability[l] == probability[0];
-  }
-  if (shared && probability[0] != nullptr) lane.fill(probability[0]);
-  const auto field = [&lane, shared](auto member) {
-    if (shared) return broadcast(lane[0]->*member);
-    return make8(lane[0]->*member, lane[1]->*member, lane[2]->*member, lane[3]->*member,
-                 lane[4]->*member, lane[5]->*member, lane[6]->*member, lane[7]->*member);
-  };
-  const D8 p = field(&BinomialProbability::p);
+  const D8 p = load(probability.p);
 
   // make_setup: constants, then inversion below n p' = 20 and BTRS from there.
   const I8 constant = (nd == 0) | (p == 0) | (p == 1);
@@ -326,8 +355,8 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
     store(out, x);
     return;
   }
-  const D8 p_small = field(&BinomialProbability::p_small);
-  const D8 r = field(&BinomialProbability::r);
+  const D8 p_small = load(probability.p_small);
+  const D8 r = load(probability.r);
   const D8 np = nd * p_small;
   const I8 inversion = ~constant & (np < kBtrsThreshold);
   const I8 btrs = ~constant & ~(np < kBtrsThreshold);
@@ -342,17 +371,13 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
     const U8 bits = std::bit_cast<U8>(nd + 0x1.0p52);
     D8 pmf = broadcast(1.0);
     for (std::size_t i = 0; i < 6; ++i) {
-      const D8 power = shared ? broadcast(lane[0]->q_powers[i])
-                              : make8(lane[0]->q_powers[i], lane[1]->q_powers[i],
-                                      lane[2]->q_powers[i], lane[3]->q_powers[i],
-                                      lane[4]->q_powers[i], lane[5]->q_powers[i],
-                                      lane[6]->q_powers[i], lane[7]->q_powers[i]);
+      const D8 power = load(probability.q_powers[i]);
       pmf = select((bits & (U8{} + (1ull << i))) != 0, pmf * power, pmf);
     }
     // For n >= 64 exp(n log q), by the exp_kernel() of power_of_complement().
     const I8 by_exp = inversion & (nd >= 64);
     if (any(by_exp)) {
-      const D8 exponent = select(by_exp, nd * field(&BinomialProbability::log_q), D8{});
+      const D8 exponent = select(by_exp, nd * load(probability.log_q), D8{});
       pmf = select(by_exp, exp_kernel<D8, I8>(exponent), pmf);
     }
     // The sequential search, on every lane until each has stopped: lane l stops at the first
@@ -378,7 +403,7 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
   const I8 mirrored = p > 0.5;
   if (any(btrs)) {
     // init_btrs.
-    const D8 q = field(&BinomialProbability::q);
+    const D8 q = load(probability.q);
     const D8 spq = sqrt8(nd * p_small * q);
     const D8 b = 1.15 + 2.53 * spq;
     const D8 a = -0.0873 + 0.0248 * b + 0.01 * p_small;

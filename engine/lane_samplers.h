@@ -35,16 +35,28 @@ struct LaneAddresses {
 // out[l] = sample_normal(stream_l, 0, 1), stream_l opened at lane l's address.
 void sample_standard_normal_lanes(const LaneAddresses& address, Lanes<double>& out);
 
-// *out[l] = make_binomial_probability(p[l]) for every lane l, bit for bit, the logarithms of all
-// lanes computed at once. Throws as make_binomial_probability does for a p outside [0, 1] (no
-// *out[l] is written then).
-void make_binomial_probability_lanes(const Lanes<double>& p,
-                                     const Lanes<BinomialProbability*>& out);
+// The p-dependent constants of a binomial (BinomialProbability) for every lane, field by field:
+// lane l holds what make_binomial_probability(p[l]) makes. (mirrored is p > 1/2 and not kept.)
+struct BinomialProbabilityLanes {
+  Lanes<double> p{}, p_small{}, q{}, r{}, log_q{};
+  std::array<Lanes<double>, 6> q_powers{};
 
-// out[l] = sample_binomial(stream_l, n[l], *probability[l]) for every lane l, with n[l] a
+  BinomialProbability lane(std::size_t l) const;
+  void set(std::size_t l, const BinomialProbability& probability);
+};
+
+// out.lane(l) = make_binomial_probability(p[l]) for every lane l, bit for bit, made for all
+// lanes at once. Throws as make_binomial_probability does for a p outside [0, 1].
+void make_binomial_probability_lanes(const Lanes<double>& p, BinomialProbabilityLanes& out);
+
+// out[l] = sample_binomial(stream_l, n[l], probability.lane(l)) for every lane l, with n[l] a
 // whole number held in a double (care_wf keeps its counts in doubles). A lane with n[l] = 0
 // consumes nothing and gives 0, so unused lanes cost little. Throws std::invalid_argument, as the
 // scalar sampler would, for an n that is negative, fractional or above 2^53.
+void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
+                           const BinomialProbabilityLanes& probability, Lanes<double>& out);
+
+// The same with each lane's probability given by pointer (null allowed where n[l] = 0).
 void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
                            const Lanes<const BinomialProbability*>& probability,
                            Lanes<double>& out);

@@ -91,24 +91,23 @@ class CareWf::Draws {
   }
   // Binomial(n[l], p[l]) per lane; n * p in expected mode, where n may be fractional. Each p
   // carries the sampler's constants that depend on p alone, made once for every draw sharing p.
-  void binomials(Lanes<double>& n, const Lanes<const engine::BinomialProbability*>& p,
-                 std::uint32_t site, int month, Lanes<double>& x) {
+  void binomials(Lanes<double>& n, const engine::BinomialProbabilityLanes& p, std::uint32_t site,
+                 int month, Lanes<double>& x) {
     if (replay()) return take(x);
     if (expected_) {
-      for (std::size_t l = 0; l < kLanes; ++l) x[l] = n[l] * p[l]->p;
+      for (std::size_t l = 0; l < kLanes; ++l) x[l] = n[l] * p.p[l];
     } else {
       for (std::size_t l = count_; l < kLanes; ++l) n[l] = 0.0;
       engine::sample_binomial_lanes(at(site, month), n, p, x);
     }
     keep(x);
   }
-  // Sets *out[l] to the probability p[l] for binomials(), for every lane: with the sampler's
-  // p-dependent constants (made for all lanes at once) when variates are drawn; otherwise
-  // (expected mode and replay use only n * p or the tape) only p, which costs nothing.
-  void set_probabilities(const Lanes<double>& p,
-                         const Lanes<engine::BinomialProbability*>& out) const {
+  // Sets `out` to the probabilities p for binomials(): with the sampler's p-dependent constants
+  // (made for all lanes at once) when variates are drawn; otherwise (expected mode and replay
+  // use only n * p or the tape) only p, which costs nothing.
+  void set_probabilities(const Lanes<double>& p, engine::BinomialProbabilityLanes& out) const {
     if (expected_ || replay_ != nullptr) {
-      for (std::size_t l = 0; l < kLanes; ++l) out[l]->p = p[l];
+      out.p = p;
     } else {
       engine::make_binomial_probability_lanes(p, out);
     }
@@ -144,14 +143,12 @@ struct CareWf::Lane {
   Lane(std::size_t R, std::size_t A, std::size_t P)
       : base(kParamCount), values(kParamCount), budget0(R), stock0_new(R * P),
         stock0_settled(R * P), population(R * A), shock(R), budget(R), wage(P), share(P), fee(P),
-        quit_new(P), quit_settled(P), fill(P), hours_per_post(P) {}
+        hours_per_post(P) {}
 
   std::vector<double> base, values;                        // parameter values
   std::vector<double> budget0, stock0_new, stock0_settled;  // initial state
   std::vector<double> population, shock, budget;
   std::vector<double> wage, share, fee;
-  // Per provider, this month: monthly leaving and fill probabilities, shared by all regions.
-  std::vector<engine::BinomialProbability> quit_new, quit_settled, fill;
   std::vector<double> hours_per_post;  // per provider
   double xw = 0.0, z = 0.0, w_out = 0.0, nlw = 0.0, rlw = 0.0, u = 0.0, fee_avg = 0.0;
   std::size_t fiscal_year = 0;
@@ -165,7 +162,11 @@ struct CareWf::Lane {
 
 struct CareWf::Scratch final : engine::SimulatorScratch {
   Scratch(std::size_t R, std::size_t A, std::size_t P)
-      : stock_new(R * P), stock_settled(R * P), region_values(kLanes * R * kVarCount) {
+      : stock_new(R * P), stock_settled(R * P), region_values(kLanes * R * kVarCount),
+        quit_new(P), quit_settled(P), fill(P) {
+    Lanes<double> twelfth;
+    twelfth.fill(1.0 / 12.0);
+    engine::make_binomial_probability_lanes(twelfth, progression);
     for (std::size_t l = 0; l < kLanes; ++l) lanes.emplace_back(R, A, P);
   }
 
@@ -173,8 +174,11 @@ struct CareWf::Scratch final : engine::SimulatorScratch {
   // Staff by region and provider ([r * P + p]), every lane's side by side.
   std::vector<Lanes<double>> stock_new, stock_settled;
   std::vector<double> region_values;  // one month's outputs by lane and region
-  // Monthly probability of progressing from new to settled staff.
-  const engine::BinomialProbability progression = engine::make_binomial_probability(1.0 / 12.0);
+  // Per provider, this month, every lane's: monthly leaving and fill probabilities, shared by
+  // all regions.
+  std::vector<engine::BinomialProbabilityLanes> quit_new, quit_settled, fill;
+  // Monthly probability of progressing from new to settled staff, in every lane.
+  engine::BinomialProbabilityLanes progression;
 };
 
 // Wages, shares and fees of one month: MODEL.md steps 5 and 6, up to fee_avg.
@@ -474,9 +478,6 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
   for (auto& factor : shock_factor) factor.fill(1.0);  // exp(0): no shock in month 0
   Lanes<double> n{}, left_new{}, left_settled{}, promoted{}, vacant{}, hired{};
   Lanes<double> unemployment{}, log_relative_wage{}, q{};
-  Lanes<const engine::BinomialProbability*> quit_new{}, quit_settled{}, fill{}, progression{};
-  Lanes<engine::BinomialProbability*> made{};
-  progression.fill(&s.progression);
   MonthPrices prices;
 
   for (int t = 0; t < months_; ++t) {
@@ -559,20 +560,16 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
         engine::log1p_lanes(q);
         for (std::size_t l = 0; l < kLanes; ++l) q[l] /= 12.0;
         engine::exp_lanes(q);
-        for (std::size_t l = 0; l < kLanes; ++l) {
-          q[l] = tau[l] < 1.0 ? 1.0 - q[l] : 1.0;
-          made[l] = k == 0 ? &s.lanes[l].quit_new[p] : &s.lanes[l].quit_settled[p];
-        }
-        draws.set_probabilities(q, made);
+        for (std::size_t l = 0; l < kLanes; ++l) q[l] = tau[l] < 1.0 ? 1.0 - q[l] : 1.0;
+        draws.set_probabilities(q, k == 0 ? s.quit_new[p] : s.quit_settled[p]);
       }
       for (std::size_t l = 0; l < kLanes; ++l) {
         const Lane& lane = s.lanes[l];
         q[l] = logit_fill_[scenario][p] + at(lane, Param::gamma_w) * log_relative_wage[l] +
                at(lane, Param::gamma_u) * unemployment[l];
-        made[l] = &s.lanes[l].fill[p];
       }
       engine::logistic_lanes(q);
-      draws.set_probabilities(q, made);
+      draws.set_probabilities(q, s.fill[p]);
       for (std::size_t l = 0; l < kLanes; ++l) {
         Lane& lane = s.lanes[l];
         lane.hours_per_post[p] = c.contract_hours[p] * at(lane, Param::care_time) * kWeeksPerMonth;
@@ -597,17 +594,12 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
         const std::uint32_t site = kSiteFlow + static_cast<std::uint32_t>(rp) * 4;
         Lanes<double>& fresh = s.stock_new[rp];
         Lanes<double>& settled = s.stock_settled[rp];
-        for (std::size_t l = 0; l < kLanes; ++l) {
-          quit_new[l] = &s.lanes[l].quit_new[p];
-          quit_settled[l] = &s.lanes[l].quit_settled[p];
-          fill[l] = &s.lanes[l].fill[p];
-        }
         n = fresh;
-        draws.binomials(n, quit_new, site + Flow::leavers_new, t, left_new);
+        draws.binomials(n, s.quit_new[p], site + Flow::leavers_new, t, left_new);
         n = settled;
-        draws.binomials(n, quit_settled, site + Flow::leavers_settled, t, left_settled);
+        draws.binomials(n, s.quit_settled[p], site + Flow::leavers_settled, t, left_settled);
         for (std::size_t l = 0; l < kLanes; ++l) n[l] = fresh[l] - left_new[l];
-        draws.binomials(n, progression, site + Flow::progression, t, promoted);
+        draws.binomials(n, s.progression, site + Flow::progression, t, promoted);
         for (std::size_t l = 0; l < kLanes; ++l) {
           const Lane& lane = s.lanes[l];
           const double posts = lane.share[p] * lane.funded / lane.hours_per_post[p];
@@ -615,7 +607,7 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
                                                          left_settled[l])));
         }
         n = vacant;
-        draws.binomials(n, fill, site + Flow::hiring, t, hired);
+        draws.binomials(n, s.fill[p], site + Flow::hiring, t, hired);
         for (std::size_t l = 0; l < kLanes; ++l) {
           Lane& lane = s.lanes[l];
           lane.start_stock += fresh[l] + settled[l];

@@ -290,12 +290,10 @@ TEST(LaneSamplers, ProbabilitiesEqualScalar) {
              : kind == 2 ? 1.0 - std::exp2(exponent(rng))
                          : unit(rng);
     }
-    Lanes<BinomialProbability> made;
-    Lanes<BinomialProbability*> out;
-    for (std::size_t l = 0; l < kLanes; ++l) out[l] = &made[l];
-    make_binomial_probability_lanes(p, out);
+    BinomialProbabilityLanes made;
+    make_binomial_probability_lanes(p, made);
     for (std::size_t l = 0; l < kLanes; ++l) {
-      ASSERT_TRUE(same_probability(made[l], make_binomial_probability(p[l]))) << p[l];
+      ASSERT_TRUE(same_probability(made.lane(l), make_binomial_probability(p[l]))) << p[l];
     }
   }
 }
@@ -303,12 +301,10 @@ TEST(LaneSamplers, ProbabilitiesEqualScalar) {
 TEST(LaneSamplers, ProbabilitiesRejectAnOutOfRangeP) {
   Lanes<double> p{};
   p.fill(0.25);
-  Lanes<BinomialProbability> made;
-  Lanes<BinomialProbability*> out;
-  for (std::size_t l = 0; l < kLanes; ++l) out[l] = &made[l];
+  BinomialProbabilityLanes made;
   for (const double bad : {-0.1, 1.5, std::numeric_limits<double>::quiet_NaN()}) {
     p[6] = bad;
-    EXPECT_THROW(make_binomial_probability_lanes(p, out), std::invalid_argument) << bad;
+    EXPECT_THROW(make_binomial_probability_lanes(p, made), std::invalid_argument) << bad;
   }
 }
 
