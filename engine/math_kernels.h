@@ -49,6 +49,17 @@ inline constexpr Coefficients kTwiceInverseOdd = [] {
   return table;
 }();
 
+// c[0] + c[1] x + ... + c[10] x^10 by Estrin's scheme: pairs, then pairs of pairs, so that the
+// dependency chain is 4 multiply-adds deep rather than 10 (Horner).
+template <typename D>
+inline D estrin11(D x, const double* c) {
+  const D x2 = x * x, x4 = x2 * x2, x8 = x4 * x4;
+  const D a0 = c[0] + c[1] * x, a1 = c[2] + c[3] * x, a2 = c[4] + c[5] * x;
+  const D a3 = c[6] + c[7] * x, a4 = c[8] + c[9] * x;
+  const D b0 = a0 + a1 * x2, b1 = a2 + a3 * x2;
+  return (b0 + b1 * x4) + (a4 + c[10] * x2) * x8;
+}
+
 // Bits of sqrt(2)/2 rounded down: m's split point.
 inline constexpr std::int64_t kSqrtHalfBits = 0x3FE6A09E667F3BCDll;
 inline constexpr std::int64_t kExponentMask = static_cast<std::int64_t>(0xFFF0000000000000ull);
@@ -64,6 +75,8 @@ inline D exp_kernel(D x) {
   const D t = x * d::kLog2e + shifter;  // 1.5 * 2^52 + round(x / ln 2)
   const D k = t - shifter;
   const D r = (x - k * d::kLn2Hi) - k * d::kLn2Lo;
+  // Horner's rule (not Estrin's, which is shorter but loses monotonicity by an ulp where k
+  // changes: tests/engine/math_kernels_test.cpp).
   D p = r * d::kInverseFactorials.value[13] + d::kInverseFactorials.value[12];
   for (int j = 11; j >= 0; --j) p = p * r + d::kInverseFactorials.value[j];
   const I k_bits = std::bit_cast<I>(t) - std::bit_cast<I>(shifter);  // k
@@ -85,9 +98,7 @@ inline D log_kernel(D x) {
   const D z = s * s;
   // log m = f - hfsq + s (hfsq + R), R = 2z/3 + 2z^2/5 + ... (fdlibm's arrangement: f is exact
   // and the rest a small correction, so the result is within about an ulp).
-  D p = z * d::kTwiceInverseOdd.value[11] + d::kTwiceInverseOdd.value[10];
-  for (int j = 9; j >= 1; --j) p = p * z + d::kTwiceInverseOdd.value[j];
-  const D r = z * p;
+  const D r = z * d::estrin11(z, d::kTwiceInverseOdd.value + 1);
   const D hfsq = 0.5 * f * f;
   return kd * d::kLn2Hi - ((hfsq - (s * (hfsq + r) + kd * d::kLn2Lo)) - f);
 }
