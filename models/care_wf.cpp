@@ -114,6 +114,7 @@ class CareWf::Draws {
   }
   // floor(x), except in expected mode.
   double floor(double x) const { return expected_ ? x : std::floor(x); }
+  bool expected() const { return expected_; }
   std::uint32_t trajectory(std::size_t lane) const { return address_.trajectory[lane]; }
 
  private:
@@ -152,18 +153,13 @@ struct CareWf::Lane {
   std::vector<double> hours_per_post;  // per provider
   double xw = 0.0, z = 0.0, w_out = 0.0, nlw = 0.0, rlw = 0.0, u = 0.0, fee_avg = 0.0;
   std::size_t fiscal_year = 0;
-  // This month, in the region being stepped.
-  double demand = 0.0, funded = 0.0, start_stock = 0.0, wage_weight = 0.0;
-  // Running totals over regions, this month.
-  double total_wage_weight = 0.0, total_stock = 0.0, total_start = 0.0, total_leavers = 0.0;
-  double share_wage = 0.0;  // the last region's share-weighted wage (MODEL.md's empty-region case)
   double logit_u_mean = 0.0;
 };
 
 struct CareWf::Scratch final : engine::SimulatorScratch {
   Scratch(std::size_t R, std::size_t A, std::size_t P)
-      : stock_new(R * P), stock_settled(R * P), region_values(kLanes * R * kVarCount),
-        quit_new(P), quit_settled(P), fill(P) {
+      : stock_new(R * P), stock_settled(R * P), share(P), hours_per_post(P), fee(P), wage(P),
+        region_values(R * kVarCount), quit_new(P), quit_settled(P), fill(P) {
     Lanes<double> twelfth;
     twelfth.fill(1.0 / 12.0);
     engine::make_binomial_probability_lanes(twelfth, progression);
@@ -173,7 +169,10 @@ struct CareWf::Scratch final : engine::SimulatorScratch {
   std::vector<Lane> lanes;
   // Staff by region and provider ([r * P + p]), every lane's side by side.
   std::vector<Lanes<double>> stock_new, stock_settled;
-  std::vector<double> region_values;  // one month's outputs by lane and region
+  // This month, per provider: every lane's share, hours per post, fee and wage.
+  std::vector<Lanes<double>> share, hours_per_post, fee, wage;
+  // One month's outputs, [r * kVarCount + var], every lane's.
+  std::vector<Lanes<double>> region_values;
   // Per provider, this month, every lane's: monthly leaving and fill probabilities, shared by
   // all regions.
   std::vector<engine::BinomialProbabilityLanes> quit_new, quit_settled, fill;
@@ -534,7 +533,6 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
                      lane.share, lane.fee);
       lane.fee_avg = prices.fee_avg;
       unemployment[l] = lane.u - at(lane, Param::u_mean);
-      lane.total_wage_weight = lane.total_stock = lane.total_start = lane.total_leavers = 0.0;
     }
     // 7 (per provider, the same in every region): leaving and fill probabilities.
     for (std::size_t p = 0; p < P; ++p) {
@@ -576,24 +574,46 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
       }
     }
 
-    // This month's outputs of each lane and region: [(l * R + r) * kVarCount + var].
-    const auto region = [&](std::size_t l, std::size_t r) {
-      return s.region_values.data() + (l * R + r) * kVarCount;
-    };
-    for (std::size_t r = 0; r < R; ++r) {
+    // Steps 7-8 for every region and provider, the lanes side by side: what each lane needs, in
+    // arrays over the lanes, so that every step below is one loop over them.
+    for (std::size_t p = 0; p < P; ++p) {
       for (std::size_t l = 0; l < kLanes; ++l) {
-        Lane& lane = s.lanes[l];
-        lane.demand = client_hours(c, lane.population, r, at(lane, Param::prevalence_multiplier),
-                                   shock_factor[r][l]);
-        lane.funded = std::min(lane.demand, lane.budget[r] / lane.fee_avg);
-        lane.start_stock = lane.wage_weight = 0.0;
-        std::fill_n(region(l, r), kVarCount, 0.0);
+        const Lane& lane = s.lanes[l];
+        s.share[p][l] = lane.share[p];
+        s.hours_per_post[p][l] = lane.hours_per_post[p];
+        s.fee[p][l] = lane.fee[p];
+        s.wage[p][l] = lane.wage[p];
       }
+    }
+    Lanes<double> productivity{}, oncost1{}, fee_avg{}, total_wage_weight{}, total_stock{},
+        total_start{}, total_leavers{}, share_wage{};
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      const Lane& lane = s.lanes[l];
+      productivity[l] = at(lane, Param::productivity_new);
+      oncost1[l] = 1.0 + at(lane, Param::oncost);
+      fee_avg[l] = lane.fee_avg;
+    }
+    const bool expected = draws.expected();
+    for (std::size_t r = 0; r < R; ++r) {
+      // This month's outputs of region r: v[var][l].
+      Lanes<double>* v = s.region_values.data() + r * kVarCount;
+      Lanes<double> demand{}, funded{}, start_stock{}, wage_weight{};
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        const Lane& lane = s.lanes[l];
+        demand[l] = client_hours(c, lane.population, r, at(lane, Param::prevalence_multiplier),
+                                 shock_factor[r][l]);
+        funded[l] = std::min(demand[l], lane.budget[r] / fee_avg[l]);
+      }
+      for (int var = 0; var < kVarCount; ++var) v[var].fill(0.0);
       for (std::size_t p = 0; p < P; ++p) {
         const std::size_t rp = r * P + p;
         const std::uint32_t site = kSiteFlow + static_cast<std::uint32_t>(rp) * 4;
         Lanes<double>& fresh = s.stock_new[rp];
         Lanes<double>& settled = s.stock_settled[rp];
+        const Lanes<double>& share = s.share[p];
+        const Lanes<double>& hours_per_post = s.hours_per_post[p];
+        const Lanes<double>& fee = s.fee[p];
+        const Lanes<double>& wage = s.wage[p];
         n = fresh;
         draws.binomials(n, s.quit_new[p], site + Flow::leavers_new, t, left_new);
         n = settled;
@@ -601,80 +621,83 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
         for (std::size_t l = 0; l < kLanes; ++l) n[l] = fresh[l] - left_new[l];
         draws.binomials(n, s.progression, site + Flow::progression, t, promoted);
         for (std::size_t l = 0; l < kLanes; ++l) {
-          const Lane& lane = s.lanes[l];
-          const double posts = lane.share[p] * lane.funded / lane.hours_per_post[p];
-          vacant[l] = std::max(0.0, draws.floor(posts - (fresh[l] + settled[l] - left_new[l] -
-                                                         left_settled[l])));
+          const double posts = share[l] * funded[l] / hours_per_post[l];
+          const double gap = posts - (fresh[l] + settled[l] - left_new[l] - left_settled[l]);
+          vacant[l] = std::max(0.0, expected ? gap : std::floor(gap));
         }
         n = vacant;
         draws.binomials(n, s.fill[p], site + Flow::hiring, t, hired);
+        bool negative = false;
         for (std::size_t l = 0; l < kLanes; ++l) {
-          Lane& lane = s.lanes[l];
-          lane.start_stock += fresh[l] + settled[l];
+          start_stock[l] += fresh[l] + settled[l];
           fresh[l] += hired[l] - left_new[l] - promoted[l];
           settled[l] += promoted[l] - left_settled[l];
-          if (fresh[l] < 0.0 || settled[l] < 0.0) {
-            throw std::logic_error(fmt::format(
-                "care_wf: negative stock in trajectory {}, month {}, region {}, provider {} "
-                "(replay with: carecast run FILE -n {} --threads 1)",
-                draws.trajectory(l), t, c.regions[r], c.providers[p], draws.trajectory(l) + 1));
+          negative |= fresh[l] < 0.0 || settled[l] < 0.0;
+        }
+        if (negative) [[unlikely]] {
+          for (std::size_t l = 0; l < kLanes; ++l) {
+            if (fresh[l] < 0.0 || settled[l] < 0.0) {
+              throw std::logic_error(fmt::format(
+                  "care_wf: negative stock in trajectory {}, month {}, region {}, provider {} "
+                  "(replay with: carecast run FILE -n {} --threads 1)",
+                  draws.trajectory(l), t, c.regions[r], c.providers[p], draws.trajectory(l) + 1));
+            }
           }
-          // 8. Outputs of the provider.
-          const double hours_per_post = lane.hours_per_post[p];
+        }
+        // 8. Outputs of the provider.
+        for (std::size_t l = 0; l < kLanes; ++l) {
           const double stock = fresh[l] + settled[l];
-          const double supplied =
-              (fresh[l] * at(lane, Param::productivity_new) + settled[l]) * hours_per_post;
-          const double delivered = std::min(supplied, lane.share[p] * lane.funded);
-          double* v = region(l, r);
-          v[supplied_hours] += supplied;
-          v[delivered_hours] += delivered;
-          v[headcount] += stock;
-          v[vacancies] += vacant[l] - hired[l];
-          v[leavers] += left_new[l] + left_settled[l];
-          v[hires] += hired[l];
-          v[cost] += delivered * lane.fee[p];
-          v[leakage] += delivered * lane.fee[p] * c.leakage[p];
-          v[wage_bill] += stock * c.contract_hours[p] * kWeeksPerMonth * lane.wage[p] *
-                          (1.0 + at(lane, Param::oncost));
-          lane.wage_weight += stock * lane.wage[p];
+          const double supplied = (fresh[l] * productivity[l] + settled[l]) * hours_per_post[l];
+          const double delivered = std::min(supplied, share[l] * funded[l]);
+          v[supplied_hours][l] += supplied;
+          v[delivered_hours][l] += delivered;
+          v[headcount][l] += stock;
+          v[vacancies][l] += vacant[l] - hired[l];
+          v[leavers][l] += left_new[l] + left_settled[l];
+          v[hires][l] += hired[l];
+          v[cost][l] += delivered * fee[l];
+          v[leakage][l] += delivered * fee[l] * c.leakage[p];
+          v[wage_bill][l] += stock * c.contract_hours[p] * kWeeksPerMonth * wage[l] * oncost1[l];
+          wage_weight[l] += stock * wage[l];
         }
       }
-      for (std::size_t l = 0; l < count; ++l) {
-        Lane& lane = s.lanes[l];
-        double* v = region(l, r);
-        double share_wage = 0.0;
-        for (std::size_t p = 0; p < P; ++p) share_wage += lane.share[p] * lane.wage[p];
-        v[demand_hours] = lane.demand;
-        v[unmet_hours] = lane.demand - v[delivered_hours];
-        v[gap_hours] = lane.demand - v[supplied_hours];
-        v[turnover_rate] = lane.start_stock > 0.0 ? 12.0 * v[leavers] / lane.start_stock : 0.0;
-        v[care_wage] = v[headcount] > 0.0 ? lane.wage_weight / v[headcount] : share_wage;
-        v[outside_wage] = lane.w_out;
-        v[budget] = lane.budget[r];
-        v[funding_gap] = lane.demand * lane.fee_avg - lane.budget[r];
-        for (int var = 0; var < kVarCount; ++var) put(l, static_cast<Var>(var), t, r, v[var]);
-        lane.total_wage_weight += lane.wage_weight;
-        lane.total_stock += v[headcount];
-        lane.total_start += lane.start_stock;
-        lane.total_leavers += v[leavers];
-        lane.share_wage = share_wage;
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        const Lane& lane = s.lanes[l];
+        double weighted = 0.0;
+        for (std::size_t p = 0; p < P; ++p) weighted += s.share[p][l] * s.wage[p][l];
+        share_wage[l] = weighted;
+        v[demand_hours][l] = demand[l];
+        v[unmet_hours][l] = demand[l] - v[delivered_hours][l];
+        v[gap_hours][l] = demand[l] - v[supplied_hours][l];
+        v[turnover_rate][l] = start_stock[l] > 0.0 ? 12.0 * v[leavers][l] / start_stock[l] : 0.0;
+        v[care_wage][l] = v[headcount][l] > 0.0 ? wage_weight[l] / v[headcount][l] : weighted;
+        v[outside_wage][l] = lane.w_out;
+        v[budget][l] = lane.budget[r];
+        v[funding_gap][l] = demand[l] * fee_avg[l] - lane.budget[r];
+        total_wage_weight[l] += wage_weight[l];
+        total_stock[l] += v[headcount][l];
+        total_start[l] += start_stock[l];
+        total_leavers[l] += v[leavers][l];
+      }
+      for (int var = 0; var < kVarCount; ++var) {
+        for (std::size_t l = 0; l < count; ++l) put(l, static_cast<Var>(var), t, r, v[var][l]);
       }
     }
     // The Total region: sums over the regions in order, or weighted means for rates and wages.
-    // (Summed once every region is done rather than alongside: a vectorised sum over a region's
-    // freshly stored values stalls on store forwarding.)
-    for (std::size_t l = 0; l < count; ++l) {
-      const Lane& lane = s.lanes[l];
-      for (int var = 0; var < kVarCount; ++var) {
-        double sum = 0.0;
-        for (std::size_t r = 0; r < R; ++r) sum += region(l, r)[var];
-        put(l, static_cast<Var>(var), t, R, sum);
+    for (int var = 0; var < kVarCount; ++var) {
+      Lanes<double> sum{};
+      for (std::size_t r = 0; r < R; ++r) {
+        const Lanes<double>& value = s.region_values[r * kVarCount + var];
+        for (std::size_t l = 0; l < kLanes; ++l) sum[l] += value[l];
       }
+      for (std::size_t l = 0; l < count; ++l) put(l, static_cast<Var>(var), t, R, sum[l]);
+    }
+    for (std::size_t l = 0; l < count; ++l) {
       put(l, turnover_rate, t, R,
-          lane.total_start > 0.0 ? 12.0 * lane.total_leavers / lane.total_start : 0.0);
+          total_start[l] > 0.0 ? 12.0 * total_leavers[l] / total_start[l] : 0.0);
       put(l, care_wage, t, R,
-          lane.total_stock > 0.0 ? lane.total_wage_weight / lane.total_stock : lane.share_wage);
-      put(l, outside_wage, t, R, lane.w_out);
+          total_stock[l] > 0.0 ? total_wage_weight[l] / total_stock[l] : share_wage[l]);
+      put(l, outside_wage, t, R, s.lanes[l].w_out);
     }
   }
 }
