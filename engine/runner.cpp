@@ -78,8 +78,8 @@ struct Worker {
 };
 
 constexpr double kDraw = std::numeric_limits<double>::quiet_NaN();  // "no value given"
-constexpr std::size_t kBlockBufferBytes = std::size_t{24} << 20;
-constexpr std::uint32_t kMinBlock = 16, kMaxBlock = 256;
+constexpr std::size_t kBlockBufferBytes = std::size_t{64} << 20;
+constexpr std::uint32_t kMinBlock = 16, kMaxBlock = 128;
 
 void check(const Simulator& simulator, const RunnerOptions& options) {
   const auto& layout = simulator.layout();
