@@ -114,7 +114,6 @@ class CareWf::Draws {
   }
   // floor(x), except in expected mode.
   double floor(double x) const { return expected_ ? x : std::floor(x); }
-  bool expected() const { return expected_; }
   std::uint32_t trajectory(std::size_t lane) const { return address_.trajectory[lane]; }
 
  private:
@@ -593,7 +592,6 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
       oncost1[l] = 1.0 + at(lane, Param::oncost);
       fee_avg[l] = lane.fee_avg;
     }
-    const bool expected = draws.expected();
     for (std::size_t r = 0; r < R; ++r) {
       // This month's outputs of region r: v[var][l].
       Lanes<double>* v = s.region_values.data() + r * kVarCount;
@@ -623,7 +621,7 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
         for (std::size_t l = 0; l < kLanes; ++l) {
           const double posts = share[l] * funded[l] / hours_per_post[l];
           const double gap = posts - (fresh[l] + settled[l] - left_new[l] - left_settled[l]);
-          vacant[l] = std::max(0.0, expected ? gap : std::floor(gap));
+          vacant[l] = std::max(0.0, draws.floor(gap));
         }
         n = vacant;
         draws.binomials(n, s.fill[p], site + Flow::hiring, t, hired);
