@@ -102,6 +102,10 @@ inline Pair<V> operator~(Pair<V> a) {
   return {~a.lo, ~a.hi};
 }
 template <typename V>
+inline Pair<V> operator-(Pair<V> a) {
+  return {-a.lo, -a.hi};
+}
+template <typename V>
 inline Pair<V>& operator&=(Pair<V>& a, Pair<V> b) {
   a = a & b;
   return a;
