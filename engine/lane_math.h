@@ -45,14 +45,10 @@ inline void log_lanes(Lanes<double>& x) {
   apply(x, [](D4 v) { return log_kernel<D4, I4>(v); });
 }
 
-// x[l] = log1p_kernel(x[l]); every x[l] > -1, not subnormal.
+// x[l] = log1p_kernel(x[l]); every x[l] > -1.
 inline void log1p_lanes(Lanes<double>& x) {
   using namespace lane_math_detail;
-  apply(x, [](D4 v) {
-    const D4 u = 1.0 + v;
-    const D4 y = log_kernel<D4, I4>(u) * v / (u - 1.0);
-    return u == 1.0 ? v : y;
-  });
+  apply(x, [](D4 v) { return log1p_kernel<D4, I4>(v); });
 }
 
 // x[l] = 1 / (1 + exp(-x[l])), the argument clamped into [-700, 700] (beyond, the result is 0

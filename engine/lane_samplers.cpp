@@ -216,15 +216,6 @@ inline D8 copysign_half(D8 x) {
 
 inline D8 broadcast(double x) { return D8{} + x; }
 
-inline D8 make8(double x0, double x1, double x2, double x3, double x4, double x5, double x6,
-                double x7) {
-#if defined(__AVX512F__)
-  return D8{x0, x1, x2, x3, x4, x5, x6, x7};
-#else
-  return {D4{x0, x1, x2, x3}, D4{x4, x5, x6, x7}};
-#endif
-}
-
 // Philox block number `index` of every lane's stream (counter {index, month, site,
 // trajectory[l]}), word w of lane l in the low half of words[w][l].
 struct LaneBlock {
@@ -301,30 +292,17 @@ void BinomialProbabilityLanes::set(std::size_t l, const BinomialProbability& pro
   for (std::size_t i = 0; i < q_powers.size(); ++i) q_powers[i][l] = probability.q_powers[i];
 }
 
-// make_probability() of samplers.cpp on the lanes: the same operations, constant lanes (p = 0
-// or 1) left at 0 as the scalar leaves them.
+// make_binomial_probability() of every lane: the logarithms of all lanes at once (the costly
+// part), the rest by the scalar code that make_binomial_probability() itself uses.
 void make_binomial_probability_lanes(const Lanes<double>& p, BinomialProbabilityLanes& out) {
-  const D8 pv = load(p);
-  if (!all((pv >= 0.0) & (pv <= 1.0))) [[unlikely]] {
-    for (const double x : p) (void)make_binomial_probability(x);  // throws its message
-  }
-  const I8 constant = (pv == 0.0) | (pv == 1.0);
-  const I8 mirrored = pv > 0.5;
-  const D8 zero{};
-  const D8 p_small = select(constant, zero, select(mirrored, 1.0 - pv, pv));
-  const D8 q = select(constant, zero, select(mirrored, pv, 1.0 - pv));
-  store(out.p, pv);
-  store(out.p_small, p_small);
-  store(out.q, q);
-  store(out.r, select(constant, zero, p_small / q));
   Lanes<double> log_q;
-  store(log_q, -p_small);
+  for (std::size_t l = 0; l < kLanes; ++l) {
+    if (!(p[l] >= 0 && p[l] <= 1)) (void)make_binomial_probability(p[l]);  // throws its message
+    log_q[l] = -(p[l] > 0.5 ? 1 - p[l] : p[l]);
+  }
   log1p_lanes(log_q);
-  store(out.log_q, select(constant, zero, load(log_q)));
-  D8 power = q;
-  for (std::size_t i = 0; i < out.q_powers.size(); ++i) {
-    if (i > 0) power = power * power;
-    store(out.q_powers[i], power);
+  for (std::size_t l = 0; l < kLanes; ++l) {
+    out.set(l, binomial_detail::probability_with_log(p[l], log_q[l]));
   }
 }
 

@@ -103,14 +103,17 @@ inline D log_kernel(D x) {
   return kd * d::kLn2Hi - ((hfsq - (s * (hfsq + r) + kd * d::kLn2Lo)) - f);
 }
 
-// log(1 + x) for x > -1 with 1 + x finite and x not subnormal (not checked).
-inline double log1p_kernel(double x) {
-  const double u = 1.0 + x;
-  if (u == 1.0) return x;
-  return log_kernel<double, std::int64_t>(u) * x / (u - 1.0);
+// log(1 + x) for x > -1 with 1 + x finite (not checked); D and I as for exp_kernel. Where 1 + x
+// rounds to 1 the result is x (the quotient, 0 / 0 there, is not used).
+template <typename D, typename I>
+inline D log1p_kernel(D x) {
+  const D u = 1.0 + x;
+  const D y = log_kernel<D, I>(u) * x / (u - 1.0);
+  return u == 1.0 ? x : y;
 }
 
 inline double exp_kernel(double x) { return exp_kernel<double, std::int64_t>(x); }
 inline double log_kernel(double x) { return log_kernel<double, std::int64_t>(x); }
+inline double log1p_kernel(double x) { return log1p_kernel<double, std::int64_t>(x); }
 
 }  // namespace carecast::engine

@@ -43,9 +43,11 @@ struct Cells {
 constexpr std::size_t kLineBytes = 64;
 constexpr std::size_t kLineDoubles = kLineBytes / sizeof(double);
 
-double* align_to_line(double* p) {
+// The first cache-line boundary at or after p.
+template <typename T>
+T* align_to_line(T* p) {
   const auto address = reinterpret_cast<std::uintptr_t>(p);
-  return reinterpret_cast<double*>((address + kLineBytes - 1) / kLineBytes * kLineBytes);
+  return reinterpret_cast<T*>((address + kLineBytes - 1) / kLineBytes * kLineBytes);
 }
 
 // What one worker thread keeps between blocks.
@@ -67,7 +69,7 @@ struct Worker {
   std::vector<double> given;                // caller-supplied parameter values (NaN: draw)
   std::vector<double> buffer;  // [cell][trajectory in block], from block_data() on
   double* block_data() { return align_to_line(buffer.data()); }
-  const double* block_data() const { return align_to_line(const_cast<double*>(buffer.data())); }
+  const double* block_data() const { return align_to_line(buffer.data()); }
   // The batch's outputs, [cell][trajectory in batch], starting at a cache-line boundary: the
   // model writes here (a small, cached area), then each cell's batch goes to the block buffer as
   // one whole line (see copy_batch).
