@@ -142,15 +142,13 @@ class CareWf::Draws {
 struct CareWf::Lane {
   Lane(std::size_t R, std::size_t A, std::size_t P)
       : base(kParamCount), values(kParamCount), budget0(R), stock0_new(R * P),
-        stock0_settled(R * P), population(R * A), shock(R), budget(R), wage(P), share(P), fee(P),
-        hours_per_post(P) {}
+        stock0_settled(R * P), population(R * A), shock(R), budget(R), wage(P), share(P), fee(P) {}
 
   std::vector<double> base, values;                        // parameter values
   std::vector<double> budget0, stock0_new, stock0_settled;  // initial state
   std::vector<double> population, shock, budget;
   std::vector<double> wage, share, fee;
-  std::vector<double> hours_per_post;  // per provider
-  double xw = 0.0, z = 0.0, w_out = 0.0, nlw = 0.0, rlw = 0.0, u = 0.0, fee_avg = 0.0;
+  double xw = 0.0, z = 0.0, w_out = 0.0, nlw = 0.0, rlw = 0.0, u = 0.0;
   std::size_t fiscal_year = 0;
   double logit_u_mean = 0.0;
 };
@@ -523,21 +521,31 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
       }
       for (auto& factor : shock_factor) engine::exp_lanes(factor);
     }
-    // 4-6. Wages, shares and fees.
+    // 4-6. Wages, shares and fees, then what steps 7-8 need of them and of the parameters in
+    // arrays over the lanes ([p][l]), so that every step below is one loop over the lanes.
     for (std::size_t l = 0; l < kLanes; ++l) x[l] = t / 12.0 * log_inflation[l];
     engine::exp_lanes(x);
+    Lanes<double> productivity{}, oncost1{}, fee_avg{};
     for (std::size_t l = 0; l < kLanes; ++l) {
       Lane& lane = s.lanes[l];
       prices.compute(c, lane.values, t, lane.nlw, lane.rlw, lane.w_out, x[l], lane.wage,
                      lane.share, lane.fee);
-      lane.fee_avg = prices.fee_avg;
+      fee_avg[l] = prices.fee_avg;
       unemployment[l] = lane.u - at(lane, Param::u_mean);
+      productivity[l] = at(lane, Param::productivity_new);
+      oncost1[l] = 1.0 + at(lane, Param::oncost);
+      for (std::size_t p = 0; p < P; ++p) {
+        s.share[p][l] = lane.share[p];
+        s.fee[p][l] = lane.fee[p];
+        s.wage[p][l] = lane.wage[p];
+        s.hours_per_post[p][l] =
+            c.contract_hours[p] * at(lane, Param::care_time) * kWeeksPerMonth;
+      }
     }
     // 7 (per provider, the same in every region): leaving and fill probabilities.
     for (std::size_t p = 0; p < P; ++p) {
       for (std::size_t l = 0; l < kLanes; ++l) {
-        const Lane& lane = s.lanes[l];
-        log_relative_wage[l] = lane.wage[p] / lane.w_out;
+        log_relative_wage[l] = s.wage[p][l] / s.lanes[l].w_out;
       }
       engine::log_lanes(log_relative_wage);
       for (int k = 0; k < 2; ++k) {
@@ -567,30 +575,14 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
       }
       engine::logistic_lanes(q);
       draws.set_probabilities(q, s.fill[p]);
-      for (std::size_t l = 0; l < kLanes; ++l) {
-        Lane& lane = s.lanes[l];
-        lane.hours_per_post[p] = c.contract_hours[p] * at(lane, Param::care_time) * kWeeksPerMonth;
-      }
     }
 
-    // Steps 7-8 for every region and provider, the lanes side by side: what each lane needs, in
-    // arrays over the lanes, so that every step below is one loop over them.
-    for (std::size_t p = 0; p < P; ++p) {
-      for (std::size_t l = 0; l < kLanes; ++l) {
-        const Lane& lane = s.lanes[l];
-        s.share[p][l] = lane.share[p];
-        s.hours_per_post[p][l] = lane.hours_per_post[p];
-        s.fee[p][l] = lane.fee[p];
-        s.wage[p][l] = lane.wage[p];
-      }
-    }
-    Lanes<double> productivity{}, oncost1{}, fee_avg{}, total_wage_weight{}, total_stock{},
-        total_start{}, total_leavers{}, share_wage{};
+    // Steps 7-8 for every region and provider, the lanes side by side. share_wage: the
+    // share-weighted wage, the care wage of a region (or the Total) without staff.
+    Lanes<double> total_wage_weight{}, total_stock{}, total_start{}, total_leavers{},
+        share_wage{};
     for (std::size_t l = 0; l < kLanes; ++l) {
-      const Lane& lane = s.lanes[l];
-      productivity[l] = at(lane, Param::productivity_new);
-      oncost1[l] = 1.0 + at(lane, Param::oncost);
-      fee_avg[l] = lane.fee_avg;
+      for (std::size_t p = 0; p < P; ++p) share_wage[l] += s.share[p][l] * s.wage[p][l];
     }
     for (std::size_t r = 0; r < R; ++r) {
       // This month's outputs of region r: v[var][l].
@@ -661,14 +653,11 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
       }
       for (std::size_t l = 0; l < kLanes; ++l) {
         const Lane& lane = s.lanes[l];
-        double weighted = 0.0;
-        for (std::size_t p = 0; p < P; ++p) weighted += s.share[p][l] * s.wage[p][l];
-        share_wage[l] = weighted;
         v[demand_hours][l] = demand[l];
         v[unmet_hours][l] = demand[l] - v[delivered_hours][l];
         v[gap_hours][l] = demand[l] - v[supplied_hours][l];
         v[turnover_rate][l] = start_stock[l] > 0.0 ? 12.0 * v[leavers][l] / start_stock[l] : 0.0;
-        v[care_wage][l] = v[headcount][l] > 0.0 ? wage_weight[l] / v[headcount][l] : weighted;
+        v[care_wage][l] = v[headcount][l] > 0.0 ? wage_weight[l] / v[headcount][l] : share_wage[l];
         v[outside_wage][l] = lane.w_out;
         v[budget][l] = lane.budget[r];
         v[funding_gap][l] = demand[l] * fee_avg[l] - lane.budget[r];
