@@ -220,6 +220,24 @@ const std::vector<engine::Lanes<double>>& lane_counts() {
   return counts;
 }
 
+// One month of the mix's binomials for the 8 trajectories of `address` (its month set), drawn as
+// care_wf draws them: the lanes' probabilities made, then one sample_binomial_lanes per flow.
+// Returns the sum of the variates.
+double draw_mix_month(engine::LaneAddresses& address,
+                      std::vector<engine::BinomialProbabilityLanes>& probabilities) {
+  const auto& slot = shared_probabilities().slot;
+  const auto& counts = lane_counts();
+  make_lane_probabilities(probabilities);
+  engine::Lanes<double> out;
+  double sum = 0;
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    address.site = kSiteFlow + static_cast<std::uint32_t>(i);
+    engine::sample_binomial_lanes(address, counts[i], probabilities[slot[i]], out);
+    for (const double x : out) sum += x;
+  }
+  return sum;
+}
+
 // Describes the mix in counters (shown once per benchmark).
 void describe_mix(benchmark::State& state) {
   double inversion = 0, engine_inversion = 0, np_sum = 0, np_min = 1e300, np_max = 0;
@@ -351,22 +369,13 @@ void BinomialMix(benchmark::State& state, Impl impl, bool stream_per_draw) {
     engine::LaneAddresses address;
     address.seed = kSeed;
     address.month = 5;
-    engine::Lanes<double> n;
-    engine::Lanes<double> out;
     std::vector<engine::BinomialProbabilityLanes> lane_probabilities;
-    const auto& counts = lane_counts();
     double total = 0;
     for (auto _ : state) {
-      make_lane_probabilities(lane_probabilities);
       for (std::size_t l = 0; l < engine::kLanes; ++l) {
         address.trajectory[l] = trajectory + static_cast<std::uint32_t>(l);
       }
-      for (std::size_t i = 0; i < draws.size(); ++i) {
-        address.site = kSiteFlow + static_cast<std::uint32_t>(i);
-        n = counts[i];
-        engine::sample_binomial_lanes(address, n, lane_probabilities[slot[i]], out);
-        for (const double x : out) total += x;
-      }
+      total += draw_mix_month(address, lane_probabilities);
       trajectory += engine::kLanes;
     }
     benchmark::DoNotOptimize(total);
@@ -474,17 +483,14 @@ DrawCounts trajectory_draw_counts() {
 
 void TrajectoryDraws(benchmark::State& state) {
   const auto& d = defaults();
-  const auto& draws = mix();
   const auto& params = d.config.params;
   const auto uncertain = uncertain_parameters();
   const auto R = static_cast<std::uint32_t>(d.config.R());
   const int months = d.settings.months;
-  const auto& slot = shared_probabilities().slot;
   std::vector<engine::BinomialProbabilityLanes> lane_probabilities;
-  const auto& counts = lane_counts();
   engine::LaneAddresses address;
   address.seed = kSeed;
-  engine::Lanes<double> n, out;
+  engine::Lanes<double> out;
   std::uint32_t first = 0;
   double sum = 0;
   for (auto _ : state) {
@@ -506,13 +512,7 @@ void TrajectoryDraws(benchmark::State& state) {
           for (const double x : out) sum += x;
         }
       }
-      make_lane_probabilities(lane_probabilities);  // as care_wf makes them each month
-      for (std::size_t i = 0; i < draws.size(); ++i) {
-        address.site = kSiteFlow + static_cast<std::uint32_t>(i);
-        n = counts[i];
-        engine::sample_binomial_lanes(address, n, lane_probabilities[slot[i]], out);
-        for (const double x : out) sum += x;
-      }
+      sum += draw_mix_month(address, lane_probabilities);
     }
     first += engine::kLanes;
   }

@@ -135,6 +135,13 @@ struct Tally {
   std::int64_t draws = 0;
 };
 
+// Every path of the sampler was taken more than 1000 times.
+void expect_every_path_often(const Tally& tally) {
+  for (int path = 0; path < kPaths; ++path) {
+    EXPECT_GT(tally.paths[static_cast<std::size_t>(path)], 1000) << "path " << path;
+  }
+}
+
 void expect_lanes_equal_scalar(const LaneAddresses& address, const Lanes<double>& n,
                                const Lanes<const BinomialProbability*>& probability,
                                Tally& tally) {
@@ -160,6 +167,12 @@ const std::vector<double>& grid_p() {
   return p;
 }
 
+std::vector<BinomialProbability> grid_probabilities() {
+  std::vector<BinomialProbability> probabilities;
+  for (const double p : grid_p()) probabilities.push_back(make_binomial_probability(p));
+  return probabilities;
+}
+
 // n for a given p: the small counts, both sides of the switch to BTRS (n p' = 20) and of the
 // switch from products of powers to exp (n = 64), the inversion cap, and large counts.
 std::vector<double> grid_n(double p) {
@@ -177,8 +190,7 @@ std::vector<double> grid_n(double p) {
 
 TEST(LaneSamplers, BinomialEqualsScalarOnGrid) {
   std::mt19937_64 rng(4);
-  std::vector<BinomialProbability> probabilities;
-  for (const double p : grid_p()) probabilities.push_back(make_binomial_probability(p));
+  std::vector<BinomialProbability> probabilities = grid_probabilities();
   Tally tally;
   for (std::size_t i = 0; i < probabilities.size(); ++i) {
     for (const double n : grid_n(probabilities[i].p)) {
@@ -192,17 +204,14 @@ TEST(LaneSamplers, BinomialEqualsScalarOnGrid) {
       }
     }
   }
-  for (int path = 0; path < kPaths; ++path) {
-    EXPECT_GT(tally.paths[static_cast<std::size_t>(path)], 1000) << "path " << path;
-  }
+  expect_every_path_often(tally);
 }
 
 // Every lane its own (n, p): methods mixed within one call, p shared by some lanes, n = 0 lanes
 // with a null probability.
 TEST(LaneSamplers, BinomialEqualsScalarWithMixedLanes) {
   std::mt19937_64 rng(5);
-  std::vector<BinomialProbability> probabilities;
-  for (const double p : grid_p()) probabilities.push_back(make_binomial_probability(p));
+  std::vector<BinomialProbability> probabilities = grid_probabilities();
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   for (int k = 0; k < 200; ++k) {
     // Random p, log-uniform over [1e-7, 1/2], half of them mirrored.
@@ -239,9 +248,7 @@ TEST(LaneSamplers, BinomialEqualsScalarWithMixedLanes) {
     expect_lanes_equal_scalar(random_address(rng), n, probability, tally);
     if (HasFatalFailure()) return;
   }
-  for (int path = 0; path < kPaths; ++path) {
-    EXPECT_GT(tally.paths[static_cast<std::size_t>(path)], 1000) << "path " << path;
-  }
+  expect_every_path_often(tally);
 }
 
 // Counts up to 2^53: inversion by exp with tiny p, BTRS with huge n p'.
