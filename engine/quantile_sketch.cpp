@@ -135,21 +135,55 @@ void QuantileSketch::Store::reshape(std::int32_t lo, std::int32_t hi) {
   size_ = new_size;
 }
 
-void QuantileSketch::Store::grow_and_add(std::int32_t index) {
+void QuantileSketch::Store::grow_and_add(std::int32_t index, std::int32_t floor) {
   if (size_ == 0) {
-    reshape(index - 8, index + 7);
+    reshape(std::max(index - 8, floor), index + 7);
   } else {
     std::int32_t lo = offset_;
     std::int32_t hi = offset_ + static_cast<std::int32_t>(size_) - 1;
     const auto extra = 8 + static_cast<std::int32_t>(size_ / 8);
     if (index < lo) {
-      lo = index - extra;
+      lo = std::max(index - extra, floor);
     } else {
       hi = index + extra;
     }
     reshape(lo, hi);
   }
   ++block_[1 + static_cast<std::uint32_t>(index - offset_)];
+}
+
+void QuantileSketch::Store::collapse_below(std::int32_t floor) {
+  std::uint32_t* const counts = block_ + 1;
+  const auto below = static_cast<std::uint32_t>(
+      std::min<std::int64_t>(size_, std::int64_t{floor} - offset_));
+  std::uint32_t sum = 0;  // no overflow: the callers have checked, or the total is below 2^32
+  for (std::uint32_t i = 0; i < below; ++i) sum += counts[i];
+  if (below == size_) {  // the whole window lies below the floor
+    counts[0] = sum;
+    size_ = 1;
+  } else {
+    std::copy(counts + below, counts + size_, counts);
+    counts[0] += sum;
+    size_ -= below;
+  }
+  offset_ = floor;
+}
+
+std::uint64_t QuantileSketch::Store::count_through(std::int32_t index) const {
+  std::uint64_t sum = 0;
+  for (std::int32_t i = offset_; i <= index && i - offset_ < static_cast<std::int32_t>(size_); ++i) {
+    sum += block_[1 + static_cast<std::uint32_t>(i - offset_)];
+  }
+  return sum;
+}
+
+void QuantileSketch::Store::add_checked(std::int32_t index, std::int32_t floor) {
+  const std::int32_t target = std::max(index, floor);
+  const std::uint64_t at_floor = count_through(floor);  // bin floor's count once collapsed
+  if (at_floor > kMaxBinCount || (target == floor ? at_floor : at(target)) >= kMaxBinCount) {
+    throw_overflow();
+  }
+  add(index, floor);
 }
 
 bool QuantileSketch::Store::occupied(std::int32_t& lo, std::int32_t& hi) const {
@@ -163,25 +197,28 @@ bool QuantileSketch::Store::occupied(std::int32_t& lo, std::int32_t& hi) const {
   return true;
 }
 
-void QuantileSketch::Store::check_merge(const Store& other) const {
+void QuantileSketch::Store::check_merge(const Store& other, std::int32_t floor) const {
+  if (count_through(floor) + other.count_through(floor) > kMaxBinCount) throw_overflow();
   std::int32_t lo = 0, hi = -1;
   if (!other.occupied(lo, hi)) return;
-  for (std::int32_t i = lo; i <= hi; ++i) {
+  for (std::int32_t i = std::max(lo, floor + 1); i <= hi; ++i) {
     if (other.at(i) > kMaxBinCount - at(i)) throw_overflow();
   }
 }
 
-void QuantileSketch::Store::merge(const Store& other) {
+void QuantileSketch::Store::merge(const Store& other, std::int32_t floor) {
+  collapse(floor);
   std::int32_t lo = 0, hi = -1;
   if (!other.occupied(lo, hi)) return;
+  const std::int32_t first = std::max(lo, floor), last = std::max(hi, floor);
   if (size_ == 0) {
-    reshape(lo, hi);
+    reshape(first, last);
   } else {
     const std::int32_t end = offset_ + static_cast<std::int32_t>(size_) - 1;
-    if (lo < offset_ || hi > end) reshape(std::min(lo, offset_), std::max(hi, end));
+    if (first < offset_ || last > end) reshape(std::min(first, offset_), std::max(last, end));
   }
   for (std::int32_t i = lo; i <= hi; ++i) {
-    block_[1 + static_cast<std::uint32_t>(i - offset_)] += other.at(i);
+    block_[1 + static_cast<std::uint32_t>(std::max(i, floor) - offset_)] += other.at(i);
   }
 }
 
@@ -199,15 +236,15 @@ bool QuantileSketch::Store::same_counts(const Store& b) const {
   return true;
 }
 
-void QuantileSketch::Store::cover(std::int32_t lo, std::int32_t hi) {
+void QuantileSketch::Store::cover(std::int32_t lo, std::int32_t hi, std::int32_t floor) {
   if (size_ == 0) {
-    reshape(lo - 8, hi + 7);
+    reshape(std::max(lo - 8, floor), hi + 7);
     return;
   }
   const std::int32_t end = offset_ + static_cast<std::int32_t>(size_) - 1;
   if (lo >= offset_ && hi <= end) return;  // the common case
   const auto extra = 8 + static_cast<std::int32_t>(size_ / 8);
-  reshape(lo < offset_ ? lo - extra : offset_, hi > end ? hi + extra : end);
+  reshape(lo < offset_ ? std::max(lo - extra, floor) : offset_, hi > end ? hi + extra : end);
 }
 
 namespace {
@@ -391,9 +428,20 @@ void QuantileSketch::add_chunk(const double* values, std::size_t n) {
   hi += 0.0;
 
   std::size_t zeros = 0;
+  const std::int32_t positive_floor_now = positive_floor(std::max(hi, max_));
+  const std::int32_t negative_floor_now = negative_floor(std::min(lo, min_));
   if (lo >= kZeroThreshold || hi <= -kZeroThreshold) {  // every value in the same store
-    Store& store = lo >= kZeroThreshold ? positive_ : negative_;
-    store.cover(index_lo - kIndexBias, index_hi - kIndexBias);
+    const bool positive = lo >= kZeroThreshold;
+    Store& store = positive ? positive_ : negative_;
+    const std::int32_t floor = positive ? positive_floor_now : negative_floor_now;
+    store.collapse(floor);
+    if (index_lo - kIndexBias < floor) [[unlikely]] {  // some values go to the floor's bin
+      const std::int32_t biased_floor = floor + kIndexBias;
+      for (std::size_t j = 0; j < n; ++j) index[j] = std::max(index[j], biased_floor);
+      index_lo = biased_floor;
+      index_hi = std::max(index_hi, biased_floor);
+    }
+    store.cover(index_lo - kIndexBias, index_hi - kIndexBias, floor);
     std::uint32_t* const counts = store.counts() + (index_lo - kIndexBias - store.offset());
     const auto range = static_cast<std::uint32_t>(index_hi - index_lo) + 1;
     if (range == 1) {  // a constant block, or nearly: one bin
@@ -404,7 +452,7 @@ void QuantileSketch::add_chunk(const double* values, std::size_t n) {
       for (std::size_t j = 0; j < n; ++j) ++counts[index[j] - index_lo];
     }
   } else {
-    zeros = add_mixed(values, n, index);
+    zeros = add_mixed(values, n, index, positive_floor_now, negative_floor_now);
   }
   count_ += n;
   zero_count_ += zeros;
@@ -415,7 +463,8 @@ void QuantileSketch::add_chunk(const double* values, std::size_t n) {
 // The second pass of add_chunk() when the values do not all go to the same store; returns the
 // number of values in the zero bin.
 std::size_t QuantileSketch::add_mixed(const double* values, std::size_t n,
-                                      const std::int32_t* index) {
+                                      const std::int32_t* index,
+                                      std::int32_t positive_floor, std::int32_t negative_floor) {
   alignas(32) std::int32_t kind[kChunk];  // 0: zero bin, 1: positive store, 2: negative store
   constexpr std::int32_t kNone = std::numeric_limits<std::int32_t>::max();
   std::int32_t pos_lo = kNone, pos_hi = -kNone, neg_lo = kNone, neg_hi = -kNone;
@@ -477,9 +526,18 @@ std::size_t QuantileSketch::add_mixed(const double* values, std::size_t n,
     kind[j] = static_cast<std::int32_t>(positive) | static_cast<std::int32_t>(negative) << 1;
     zeros += !(positive || negative);
   }
-  if (pos_lo != kNone) positive_.cover(pos_lo - kIndexBias, pos_hi - kIndexBias);
-  if (neg_lo != kNone) negative_.cover(neg_lo - kIndexBias, neg_hi - kIndexBias);
+  // Indices below a store's floor count in the floor's bin.
+  const auto cover = [](Store& store, std::int32_t biased_lo, std::int32_t biased_hi,
+                        std::int32_t floor) {
+    store.collapse(floor);
+    store.cover(std::max(biased_lo - kIndexBias, floor), std::max(biased_hi - kIndexBias, floor),
+                floor);
+  };
+  if (pos_lo != kNone) cover(positive_, pos_lo, pos_hi, positive_floor);
+  if (neg_lo != kNone) cover(negative_, neg_lo, neg_hi, negative_floor);
   if (zeros == n) return zeros;
+  const std::int32_t biased_floors[3] = {0, positive_floor + kIndexBias,
+                                         negative_floor + kIndexBias};
   // A zero-bin value counts into a scratch array at its own position (no dependency chain).
   std::uint32_t sink[kChunk];
   std::fill_n(sink, n, 0u);
@@ -488,7 +546,8 @@ std::size_t QuantileSketch::add_mixed(const double* values, std::size_t n,
                                    negative_.offset() + kIndexBias};
   for (std::size_t m = 0; m < n; ++m) {
     const std::int32_t k = kind[m];
-    const std::int32_t at = k == 0 ? static_cast<std::int32_t>(m) : index[m] - offsets[k];
+    const std::int32_t at = k == 0 ? static_cast<std::int32_t>(m)
+                                   : std::max(index[m], biased_floors[k]) - offsets[k];
     ++counts[k][at];
   }
   return zeros;
@@ -499,13 +558,19 @@ void QuantileSketch::add_all_checked(std::span<const double> values) {
     if (!(std::fabs(x) <= std::numeric_limits<double>::max())) throw_not_finite(x);
   }
   std::size_t done = 0;
+  double lo = min_, hi = max_;  // of the values added so far, for the floors
   try {
     for (; done < values.size(); ++done) {
       const double x = values[done];
       const double magnitude = std::fabs(x);
       if (magnitude >= kZeroThreshold) {
-        Store& store = x > 0.0 ? positive_ : negative_;
-        store.add_checked(bin_index(magnitude));
+        lo = std::min(lo, x);
+        hi = std::max(hi, x);
+        if (x > 0.0) {
+          positive_.add_checked(bin_index(magnitude), positive_floor(hi));
+        } else {
+          negative_.add_checked(bin_index(magnitude), negative_floor(lo));
+        }
       }
     }
   } catch (...) {  // a bin overflowed: account for the values whose bins were incremented
@@ -537,16 +602,30 @@ void QuantileSketch::merge(const QuantileSketch& other) {
     merge(copy);
     return;
   }
+  const double lo = std::min(min_, other.min_), hi = std::max(max_, other.max_);
   if (count_ + other.count_ > kMaxBinCount) {  // only then can a bin overflow
-    positive_.check_merge(other.positive_);
-    negative_.check_merge(other.negative_);
+    positive_.check_merge(other.positive_, positive_floor(hi));
+    negative_.check_merge(other.negative_, negative_floor(lo));
   }
-  positive_.merge(other.positive_);
-  negative_.merge(other.negative_);
+  positive_.merge(other.positive_, positive_floor(hi));
+  negative_.merge(other.negative_, negative_floor(lo));
   zero_count_ += other.zero_count_;
   count_ += other.count_;
-  min_ = std::min(min_, other.min_);
-  max_ = std::max(max_, other.max_);
+  min_ = lo;
+  max_ = hi;
+}
+
+double QuantileSketch::absolute_error_bound() const {
+  double bound = kZeroThreshold;
+  const auto consider = [&](const Store& store, std::int32_t floor) {
+    std::int32_t lo = 0, hi = -1;
+    if (store.occupied(lo, hi) && lo <= floor) bound = std::max(bound, bin_lower_bound(floor + 1));
+  };
+  if (count_ > 0) {
+    consider(positive_, positive_floor(max_));
+    consider(negative_, negative_floor(min_));
+  }
+  return bound;
 }
 
 double QuantileSketch::quantile(double q) const {

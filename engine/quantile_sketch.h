@@ -7,12 +7,14 @@
 // be the k-th smallest of them (0-based). For q in [0, 1], quantile(q) returns x~ for the rank
 //     k = floor(q * (n - 1))            (evaluated in double arithmetic, exactly as written)
 // with
-//     |x~ - x_(k)| <= kRelativeAccuracy * |x_(k)|          when |x_(k)| >= kZeroThreshold,
-//     |x~ - x_(k)| <  kZeroThreshold                        otherwise (such values read as 0).
-// min() and max() are exact; quantile(q) returns min() for k = 0 and max() for k = n - 1 and is
-// otherwise clamped into [min(), max()], so a single value or a constant stream is returned
-// exactly. This holds for any number of values and any sequence of add() and
-// merge(): the state is a set of integer bin counts, and nothing is ever collapsed.
+//     |x~ - x_(k)| <= kRelativeAccuracy * |x_(k)|          when |x_(k)| >= T,
+//     |x~ - x_(k)| <  T                                     otherwise,
+// where T = absolute_error_bound() >= kZeroThreshold is small next to the largest magnitude M the
+// sketch has seen: T <= max(kZeroThreshold, M * gamma^(-0.96 (kMaxBins - 2))) = max(1e-9,
+// 6.4e-4 M) (see "Memory"). min() and max() are exact; quantile(q) returns min() for k = 0 and
+// max() for k = n - 1 and is otherwise clamped into [min(), max()], so a single value or a
+// constant stream is returned exactly. This holds for any number of values and any sequence of
+// add() and merge().
 //
 // Bins. A value x != 0 with |x| >= kZeroThreshold goes to the positive or the negative store (by
 // sign), into the bin i = floor(kMultiplier * l(|x|)), where l is a cheap, continuous, strictly
@@ -23,17 +25,32 @@
 // demand. Values spanning a ratio R = max|x| / min|x| occupy about ln(R) / ln(gamma) bins,
 // gamma = (1 + a) / (1 - a), a = kRelativeAccuracy: with a = 0.005, about 70 bins per factor 2,
 // 232 per factor 10 (exactly: at most 1.04 * ln(R) / ln(gamma) + 1, and 1.01 * ln(R) / ln(gamma)
-// on average over whole octaves). Growth adds slack of 8 + size/8 bins on the side that grew, so
-// the allocated window of a store is at most 4/3 * (occupied span + 16) bins. Memory depends on
-// the spread of the values, never on how many were added. The object itself is 64 bytes,
-// aligned to a cache line (one add() touches that line and one line of counts).
+// on average over whole octaves). A store keeps at most kMaxBins bins, as DDSketch's
+// "collapsing lowest" store does: with top = the bin of its largest magnitude, every count of a
+// bin below floor = top - kMaxBins + 1 is added into bin floor. kMaxBins = 768 bins span at
+// least 10.6 octaves (each bin spans a ratio of at least gamma^0.96, see IndexMappingBinWidths in
+// the tests), so only magnitudes below 6.4e-4 of the largest are collapsed: in a run, the
+// smallest magnitudes of a cell whose values cross or approach zero (a difference, a funding gap,
+// unmet hours), where more trajectories would otherwise keep adding bins ever nearer zero (about
+// 230 per factor 10 of trajectories). 768 is small enough that the default forecast's funding
+// gap cells reach it by 10^4 trajectories, so that a run's memory stays flat from there
+// (docs/performance.md); the price is an absolute error of at most 0.064% of a cell's largest
+// magnitude for its values nearer zero than that. Collapsed values are reported as bin floor's
+// value, below T = bin_lower_bound(floor + 1), hence the absolute part of the guarantee. Growth
+// adds slack of 8 + size/8 bins on the side that grew (never below floor), so the allocated
+// window of a store is at most 4/3 * (occupied span + 16) bins, and at most
+// 9/8 * kMaxBins + 16. Memory depends on the spread of the values, never on how many were added,
+// and is at most 2 * (9/8 * 768 + 16) * 4 bytes = 7 KB of counts per sketch. The object itself
+// is 64 bytes, aligned to a cache line (one add() touches that line and one line of counts).
 //
-// Mergeability. merge() adds counts bin-wise (and takes min of mins, max of maxes), so merging is
-// exactly associative and commutative: the same sketches merged in any order or grouping give
-// bit-identical state (operator==) and bit-identical quantiles. Counts are uint32 per bin (checked
-// only once the total count reaches 2^32 - 1); a bin that would pass 2^32 - 1 makes add() or
-// merge() throw std::overflow_error and leave the sketch unchanged (add_all() keeps the values
-// before the one that overflowed).
+// Mergeability. merge() adds counts bin-wise (and takes min of mins, max of maxes), then collapses
+// below the floors of the merged maxima. Collapsing leaves every count at or above the final floor
+// where it was and puts everything below it into the floor's bin, whatever the order in which
+// values arrived (floors only rise), so merging is exactly associative and commutative: the same
+// sketches merged in any order or grouping give bit-identical state (operator==) and
+// bit-identical quantiles. Counts are uint32 per bin (checked only once the total count reaches
+// 2^32 - 1); a bin that would pass 2^32 - 1 makes add() or merge() throw std::overflow_error and
+// leave the sketch unchanged (add_all() keeps the values before the one that overflowed).
 //
 // Index mapping (no std::log per insert). Write |x| = s * 2^e with s in [1, 2), read straight
 // from the exponent and mantissa bits, and t = s - 1 in [0, 1). Approximate log2(s) by the cubic
@@ -84,6 +101,8 @@ class alignas(64) QuantileSketch {
   static constexpr double kRelativeAccuracy = 0.005;
   // |x| below this is counted in the zero bin and read back as 0 (then clamped to [min, max]).
   static constexpr double kZeroThreshold = 1e-9;
+  // The most bins a store keeps (see "Memory" above).
+  static constexpr std::int32_t kMaxBins = 768;
 
   static constexpr double kLogGamma = quantile_sketch_detail::log_gamma(kRelativeAccuracy);
   // Bins per unit of l (per octave); derived above.
@@ -130,6 +149,11 @@ class alignas(64) QuantileSketch {
   // Bins in the current windows (both stores); a measure of memory: 4 bytes each.
   std::size_t bin_count() const { return positive_.size() + negative_.size(); }
 
+  // T of the guarantee: below this magnitude answers are within T, above it within
+  // kRelativeAccuracy relative. kZeroThreshold while no store has a count in its floor bin (so
+  // nothing can have been collapsed), else the upper end of the highest such floor bin.
+  double absolute_error_bound() const;
+
   // Same contents: count, zero count, min, max and every bin count. The allocated windows (which
   // depend on the order of growth) are not compared.
   friend bool operator==(const QuantileSketch& a, const QuantileSketch& b);
@@ -171,24 +195,32 @@ class alignas(64) QuantileSketch {
     Store& operator=(Store&& other) noexcept;
     ~Store() { delete[] block_; }
 
-    // Adds one to bin `index`, which must be below kMaxBinCount (e.g. because fewer than
-    // kMaxBinCount values were added in all).
-    void add(std::int32_t index) {
+    // Every store operation takes the store's floor (the lowest bin it keeps, see "Memory"),
+    // which callers derive from the largest magnitude; floors only rise. The window never
+    // reaches below the floor.
+
+    // Adds one to bin max(index, floor), whose count must be below kMaxBinCount (e.g. because
+    // fewer than kMaxBinCount values were added in all).
+    void add(std::int32_t index, std::int32_t floor) {
+      collapse(floor);
+      index = index > floor ? index : floor;
       const auto rel = static_cast<std::uint32_t>(index - offset_);
       if (rel < size_) [[likely]] {
         ++block_[1 + rel];
       } else {
-        grow_and_add(index);
+        grow_and_add(index, floor);
       }
     }
     // Same, but throws std::overflow_error (changing nothing) if the bin is full.
-    void add_checked(std::int32_t index) {
-      if (at(index) == kMaxBinCount) throw_overflow();
-      add(index);
+    void add_checked(std::int32_t index, std::int32_t floor);
+    // Moves the counts of every bin below `floor` into bin `floor` and starts the window there
+    // (nothing to do, the common case, while the window starts at or above it).
+    void collapse(std::int32_t floor) {
+      if (offset_ < floor && size_ > 0) [[unlikely]] collapse_below(floor);
     }
-    // Makes the window contain [lo, hi] (lo <= hi), reshaping at most once, with the slack of
-    // grow_and_add() on each side that grows.
-    void cover(std::int32_t lo, std::int32_t hi);
+    // Makes the window contain [lo, hi] (floor <= lo <= hi), reshaping at most once, with the
+    // slack of grow_and_add() on each side that grows.
+    void cover(std::int32_t lo, std::int32_t hi, std::int32_t floor);
     // Asks for the cache lines of a window of up to 1024 bins (a hint; changes nothing).
     void prefetch() const {
       if (size_ > 1024) return;
@@ -197,9 +229,9 @@ class alignas(64) QuantileSketch {
     }
     // counts()[i] is the count of bin offset() + i, for i < size() (nullptr while empty).
     std::uint32_t* counts() { return block_ ? block_ + 1 : nullptr; }
-    // Throws std::overflow_error if merge(other) would overflow a bin; changes nothing.
-    void check_merge(const Store& other) const;
-    void merge(const Store& other);  // call check_merge first
+    // Throws std::overflow_error if merge(other, floor) would overflow a bin; changes nothing.
+    void check_merge(const Store& other, std::int32_t floor) const;
+    void merge(const Store& other, std::int32_t floor);  // call check_merge first
     void clear() { size_ = 0; }      // keeps the block
     std::size_t size() const { return size_; }
     std::int32_t offset() const { return offset_; }
@@ -213,12 +245,15 @@ class alignas(64) QuantileSketch {
     }
     // The smallest and largest index with a nonzero count; false if there is none.
     bool occupied(std::int32_t& lo, std::int32_t& hi) const;
+    // The sum of the counts of every bin up to and including `index`.
+    std::uint64_t count_through(std::int32_t index) const;
     // Same nonzero counts at the same indices (the windows may differ).
     bool same_counts(const Store& other) const;
 
    private:
     std::uint32_t capacity() const { return block_ ? block_[0] : 0; }
-    void grow_and_add(std::int32_t index);
+    void grow_and_add(std::int32_t index, std::int32_t floor);
+    void collapse_below(std::int32_t floor);
     // Makes the window [lo, hi] (which must contain the current window), keeping the counts.
     void reshape(std::int32_t lo, std::int32_t hi);
     [[noreturn]] static void throw_overflow();
@@ -227,6 +262,17 @@ class alignas(64) QuantileSketch {
     std::int32_t offset_ = 0;
     std::uint32_t size_ = 0;
   };
+
+  // The floor of a store whose largest magnitude is `largest` (>= kZeroThreshold), and of the
+  // positive and the negative store once values from lo to hi are added (no store of a sign
+  // without values: any floor then, since it has no counts).
+  static std::int32_t floor_below(double largest) { return bin_index(largest) - (kMaxBins - 1); }
+  static std::int32_t positive_floor(double hi) {
+    return hi >= kZeroThreshold ? floor_below(hi) : std::numeric_limits<std::int32_t>::min();
+  }
+  static std::int32_t negative_floor(double lo) {
+    return lo <= -kZeroThreshold ? floor_below(-lo) : std::numeric_limits<std::int32_t>::min();
+  }
 
   [[noreturn]] static void throw_not_finite(double x);
   // Adds finite `values` to count, zero count, min and max (not to the bins).
@@ -238,7 +284,9 @@ class alignas(64) QuantileSketch {
   void add_chunk(const double* values, std::size_t n);
   // add_chunk()'s counting when not every value goes to the same store; returns the number of
   // zero-bin values.
-  std::size_t add_mixed(const double* values, std::size_t n, const std::int32_t* index);
+  // The stores' floors are given.
+  std::size_t add_mixed(const double* values, std::size_t n, const std::int32_t* index,
+                        std::int32_t positive_floor, std::int32_t negative_floor);
   static constexpr std::size_t kChunk = 256;
 
   // Laid out so that add() of a positive value touches the first 40 bytes only.
@@ -276,11 +324,13 @@ inline void QuantileSketch::add(double x) {
     throw_not_finite(x);
   if (magnitude >= kZeroThreshold) [[likely]] {
     Store& store = x > 0.0 ? positive_ : negative_;
+    const std::int32_t floor = x > 0.0 ? positive_floor(x > max_ ? x : max_)
+                                       : negative_floor(x < min_ ? x : min_);
     // A bin can only fill up once kMaxBinCount values have been added in all.
     if (count_ < kMaxBinCount) [[likely]] {
-      store.add(bin_index(magnitude));
+      store.add(bin_index(magnitude), floor);
     } else {
-      store.add_checked(bin_index(magnitude));
+      store.add_checked(bin_index(magnitude), floor);
     }
   } else {
     ++zero_count_;

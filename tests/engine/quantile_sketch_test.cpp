@@ -57,9 +57,11 @@ std::vector<double> grid() {
   return qs;
 }
 
-// The documented guarantee: for k = floor(q (n - 1)), |x~ - x_(k)| <= a |x_(k)| (or < the zero
-// threshold for values in the zero bin). Checks it for every q of the grid, through quantile()
-// and through the batch quantiles(), and returns the largest relative error seen.
+// The documented guarantee: for k = floor(q (n - 1)), |x~ - x_(k)| <= a |x_(k)| when |x_(k)| >= T
+// (T = absolute_error_bound()), and < T otherwise, with T <= max(kZeroThreshold,
+// M gamma^(-0.96 (kMaxBins - 2))) for the largest magnitude M. Checks it for every q of the grid,
+// through quantile() and through the batch quantiles(), and returns the largest relative error
+// seen.
 double expect_guarantee(const std::vector<double>& data, const char* what) {
   QuantileSketch sketch;
   for (const double v : data) sketch.add(v);
@@ -69,6 +71,13 @@ double expect_guarantee(const std::vector<double>& data, const char* what) {
   EXPECT_EQ(sketch.count(), n) << what;
   EXPECT_EQ(sketch.min(), sorted.front()) << what;
   EXPECT_EQ(sketch.max(), sorted.back()) << what;
+  const double largest = std::max(std::fabs(sorted.front()), std::fabs(sorted.back()));
+  const double bound = sketch.absolute_error_bound();
+  EXPECT_GE(bound, QuantileSketch::kZeroThreshold) << what;
+  EXPECT_LE(bound, std::max(QuantileSketch::kZeroThreshold,
+                            largest * std::exp(-0.96 * (QuantileSketch::kMaxBins - 2) *
+                                               QuantileSketch::kLogGamma)))
+      << what;
 
   const std::vector<double> qs = grid();
   std::vector<double> batch(qs.size());
@@ -87,11 +96,11 @@ double expect_guarantee(const std::vector<double>& data, const char* what) {
       EXPECT_EQ(got, sorted.back()) << what;
     }
     const double error = std::fabs(got - exact);
-    if (std::fabs(exact) >= QuantileSketch::kZeroThreshold) {
+    if (std::fabs(exact) >= bound) {
       EXPECT_LE(error, kAlpha * std::fabs(exact)) << what << " q=" << q << " exact=" << exact;
       worst = std::max(worst, error / std::fabs(exact));
     } else {
-      EXPECT_LT(error, QuantileSketch::kZeroThreshold) << what << " q=" << q;
+      EXPECT_LT(error, bound) << what << " q=" << q;
     }
   }
   return worst;
@@ -450,6 +459,25 @@ TEST(QuantileSketch, BinOverflowThrows) {
   EXPECT_NEAR(full.quantile(0.5), 1.0, kAlpha);
   EXPECT_EQ(full.quantile(1.0), 2.0);
   EXPECT_EQ(full.quantile(0.0), -1.0);
+
+  // A larger maximum collapses the full bin of 1.0 into the positive floor's bin (the sum still
+  // fits); a value that would then land in that bin overflows it and changes nothing.
+  const double huge = 1e10;  // bin 1.0 lies below bin_index(1e10) - kMaxBins + 1
+  ASSERT_LT(QuantileSketch::bin_index(1.0),
+            QuantileSketch::bin_index(huge) - QuantileSketch::kMaxBins + 1);
+  QuantileSketch collapsed = before;
+  collapsed.add(huge);
+  const QuantileSketch before_small = collapsed;
+  EXPECT_THROW(collapsed.add(1e-3), std::overflow_error);
+  EXPECT_EQ(collapsed, before_small);
+  EXPECT_THROW(collapsed.merge(single), std::overflow_error);
+  EXPECT_EQ(collapsed, before_small);
+  // Merging the large value in collapses as adding it did.
+  QuantileSketch merged = before;
+  QuantileSketch large;
+  large.add(huge);
+  merged.merge(large);
+  EXPECT_EQ(merged, collapsed);
 }
 
 TEST(QuantileSketch, BatchMatchesSingleForUnsortedQs) {
@@ -642,6 +670,65 @@ TEST(QuantileSketch, BinsForTypicalSpread) {
   EXPECT_LE(after_1e6, 2 * after_1e4);  // the range grows like sqrt(log n), memory with it
   std::printf("lognormal(sigma 0.1): %zu bins after 1e4 values, %zu after 1e6 (range %.1f..%.1f)\n",
               after_1e4, after_1e6, sketch.min(), sketch.max());
+}
+
+// A cell whose values cross zero (a difference, a funding gap) reaches ever smaller magnitudes as
+// trajectories are added; its stores collapse their lowest bins, so its memory stays within the
+// documented bound, 2 * (9/8 kMaxBins + 16) bins, from 10^4 values to 10^6.
+TEST(QuantileSketch, BinsOfAZeroCrossingCellStayBounded) {
+  Draws draws(21);
+  QuantileSketch sketch;
+  std::size_t after_1e4 = 0;
+  for (int i = 1; i <= 1'000'000; ++i) {
+    sketch.add(2.0e6 * draws.normal() + 5.0e5);
+    if (i == 10'000) after_1e4 = sketch.bin_count();
+  }
+  const std::size_t after_1e6 = sketch.bin_count();
+  const double bound = 2.0 * (9.0 / 8.0 * QuantileSketch::kMaxBins + 16.0);
+  EXPECT_LE(static_cast<double>(after_1e4), bound);
+  EXPECT_LE(static_cast<double>(after_1e6), bound);
+  EXPECT_LE(static_cast<double>(after_1e6), 1.1 * static_cast<double>(after_1e4));
+  // Collapsing happened (the smallest magnitudes span far more than kMaxBins bins) and costs an
+  // absolute error of at most gamma^(-0.96 (kMaxBins - 2)) = 6.4e-4 of the largest magnitude.
+  EXPECT_GT(sketch.absolute_error_bound(), QuantileSketch::kZeroThreshold);
+  const double largest = std::max(-sketch.min(), sketch.max());
+  EXPECT_LE(sketch.absolute_error_bound(),
+            largest * std::exp(-0.96 * (QuantileSketch::kMaxBins - 2) * QuantileSketch::kLogGamma));
+}
+
+// Merging collapsed sketches: pieces whose scales rise from piece to piece (so the floors rise
+// during the merges, and each piece collapses at a different floor) give, in any order, the
+// state of one sketch fed every value, by add() or add_all().
+TEST(QuantileSketch, CollapsingMergesInAnyOrder) {
+  std::vector<std::vector<double>> pieces;
+  for (std::uint32_t p = 0; p < 6; ++p) {
+    const double scale = std::pow(10.0, 3.0 * p);  // 1 .. 1e15
+    pieces.push_back(generate(3000 + 500 * p, 40 + p, [&](Draws& d) {
+      const double m = scale * d.lognormal(0.0, 3.0);
+      return d.uniform() < 0.3 ? -m : m;
+    }));
+  }
+  QuantileSketch whole, whole_all;
+  std::vector<QuantileSketch> sketches;
+  for (const auto& piece : pieces) {
+    for (const double v : piece) whole.add(v);
+    whole_all.add_all(piece);
+    sketches.emplace_back().add_all(piece);
+  }
+  EXPECT_EQ(whole_all, whole);
+  EXPECT_GT(whole.absolute_error_bound(), 1.0);  // collapsed, far above kZeroThreshold
+  QuantileSketch forward, backward, shuffled = sketches[2];
+  for (const auto& s : sketches) forward.merge(s);
+  for (std::size_t p = sketches.size(); p-- > 0;) backward.merge(sketches[p]);
+  for (const std::size_t p : {5u, 0u, 3u, 1u, 4u}) shuffled.merge(sketches[p]);
+  for (const QuantileSketch* s : {&forward, &backward, &shuffled}) {
+    EXPECT_EQ(*s, whole);
+    EXPECT_EQ(s->quantile(0.5), whole.quantile(0.5));
+    EXPECT_EQ(s->absolute_error_bound(), whole.absolute_error_bound());
+  }
+  std::vector<double> all;
+  for (const auto& piece : pieces) all.insert(all.end(), piece.begin(), piece.end());
+  expect_guarantee(all, "rising scales");
 }
 
 TEST(QuantileSketch, ClearKeepsCapacityAndForgets) {
