@@ -345,7 +345,7 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
 
   const D8 p = load(probability.p);
 
-  // make_setup: constants, then inversion below n p' = 20 and BTRS from there.
+  // make_setup: constants, then inversion below n p' = kBinomialBtrsThreshold and BTRS from there.
   const I8 constant = (nd == 0) | (p == 0) | (p == 1);
   D8 x = select(p == 1, nd, D8{});  // the constants' values; the other lanes are set below
   if (all(constant)) {

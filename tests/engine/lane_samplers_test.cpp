@@ -173,14 +173,15 @@ std::vector<BinomialProbability> grid_probabilities() {
   return probabilities;
 }
 
-// n for a given p: the small counts, both sides of the switch to BTRS (n p' = 20) and of the
+// n for a given p: the small counts, both sides of the switch to BTRS (n p' = 40) and of the
 // switch from products of powers to exp (n = 64), the inversion cap, and large counts.
 std::vector<double> grid_n(double p) {
-  std::vector<double> n = {0, 1, 2, 3, 5, 7, 10, 19, 20, 21, 39, 40, 41, 63, 64, 65, 99, 100,
-                           101, 150, 255, 1000, 4321, 20000, 100000};
+  std::vector<double> n = {0,   1,   2,   3,   5,   7,    10,   19,    20,    21,    39,   40,
+                           41,  63,  64,  65,  99,  100,  101,  150,   159,   160,   161,  255,
+                           479, 480, 481, 1000, 4321, 20000, 100000};
   const double p_small = std::min(p, 1 - p);
   if (p_small > 0) {
-    const double edge = std::floor(20 / p_small);
+    const double edge = std::floor(kBinomialBtrsThreshold / p_small);
     for (double d = -2; d <= 2; ++d) {
       if (edge + d >= 0 && edge + d <= 1e7) n.push_back(edge + d);
     }
@@ -232,13 +233,13 @@ TEST(LaneSamplers, BinomialEqualsScalarWithMixedLanes) {
         case 0: n[l] = static_cast<double>(rng() % 70); break;
         case 1: n[l] = static_cast<double>(rng() % 100001); break;
         case 2:  // near the switch to BTRS
-          n[l] = p_small > 0 ? std::max(0.0, std::floor(20 / p_small) +
+          n[l] = p_small > 0 ? std::max(0.0, std::floor(kBinomialBtrsThreshold / p_small) +
                                                  static_cast<double>(rng() % 5) - 2)
                              : 50;
           n[l] = std::min(n[l], 0x1.0p53);
           break;
-        case 3:  // n p' spread over [0, 60]
-          n[l] = p_small > 0 ? std::min(0x1.0p53, std::floor(60 * unit(rng) / p_small)) : 7;
+        case 3:  // n p' spread over [0, 100]
+          n[l] = p_small > 0 ? std::min(0x1.0p53, std::floor(100 * unit(rng) / p_small)) : 7;
           break;
         case 4: n[l] = l > 0 ? n[l - 1] : 12; break;
         default: n[l] = 0; break;
