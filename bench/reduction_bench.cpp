@@ -7,10 +7,11 @@
 //
 //   Reduction/insert/block_buffered     what engine::run does per block of trajectories once the
 //                                       model has written them into the block buffer (cell by
-//                                       cell, each cell's values side by side): per cell, add its
-//                                       values to its sketch (add_all) and summarise its moments
-//                                       (summarise_cell); then push the block's moments into the
-//                                       run's MomentCascade. Items: trajectories.
+//                                       cell, each cell's values side by side): per group of 8
+//                                       cells, add each cell's values to its sketch (add_all),
+//                                       then summarise the group's moments (summarise_cells); then
+//                                       push the block's moments into the run's MomentCascade.
+//                                       Items: trajectories.
 //   Reduction/insert/block_sketches     only the sketch part of that (items: trajectories)
 //   Reduction/insert/block_moments      only the summarise_block + push part (items: trajectories)
 //   Reduction/insert/per_trajectory     the unbuffered alternative: MomentCascade::add of one
@@ -20,6 +21,7 @@
 //   Reduction/merge/moments, .../sketches   the two halves of that.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <span>
@@ -96,12 +98,15 @@ void InsertBlock(benchmark::State& state, Part part) {
     const double* values = prepared[b].data();
     if (part == Part::all) {
       // The model has written the block into the buffer (prepared here); each cell once, for its
-      // sketch and its moments together.
+      // sketch and its moments together, a group of cells at a time as engine::run does.
       auto nodes = engine::block_nodes(o.cells, block);
-      for (std::size_t c = 0; c < o.cells; ++c) {
-        const double* row = values + c * block;
-        sketches[c].add_all(std::span<const double>(row, block));
-        engine::summarise_cell(row, block, nodes, c);
+      for (std::size_t c = 0; c < o.cells; c += engine::kCellsAtOnce) {
+        const std::size_t group = std::min(engine::kCellsAtOnce, o.cells - c);
+        const double* rows = values + c * block;
+        for (std::size_t k = 0; k < group; ++k) {
+          sketches[c + k].add_all(std::span<const double>(rows + k * block, block));
+        }
+        engine::summarise_cells(rows, block, group, block, nodes, c);
       }
       for (auto& node : nodes) total.push(std::move(node));
     }

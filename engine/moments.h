@@ -32,13 +32,17 @@ struct Moments {
 std::vector<Moments> summarise_block(std::span<const double> values, std::size_t cells,
                                      std::size_t count, std::size_t stride);
 
-// summarise_block() a cell at a time, for callers that visit each cell's values anyway:
+// summarise_block() a few cells at a time, for callers that visit each cell's values anyway:
 // block_nodes() makes the nodes (zeroed, one per set bit of `count`, largest first) and
-// summarise_cell() fills cell `cell` of them from that cell's `count` values. The result is
-// bit-identical to summarise_block().
+// summarise_cells() fills cells first_cell, ..., first_cell + cells - 1 of them from those cells'
+// `count` values each, first_row[c * stride + j] being trajectory j's value of cell
+// first_cell + c. Adjacent cells are summarised together, kCellsAtOnce (or fewer: one per lane of
+// the widest vector the build has) at a time, so a group of a multiple of kCellsAtOnce leaves no
+// cell to go alone. The result is bit-identical to summarise_block().
+inline constexpr std::size_t kCellsAtOnce = 8;
 std::vector<Moments> block_nodes(std::size_t cells, std::size_t count);
-void summarise_cell(const double* values, std::size_t count, std::span<Moments> nodes,
-                    std::size_t cell);
+void summarise_cells(const double* first_row, std::size_t stride, std::size_t cells,
+                     std::size_t count, std::span<Moments> nodes, std::size_t first_cell);
 
 class MomentCascade {
  public:

@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 
 #include "engine/random_stream.h"
 
@@ -41,6 +44,77 @@ TEST(Moments, BlockSummaryIsTheCascadeBitForBit) {
       EXPECT_EQ(nodes[k].level, expected[k].level);
       EXPECT_EQ(nodes[k].mean, expected[k].mean) << count;
       EXPECT_EQ(nodes[k].m2, expected[k].m2) << count;
+    }
+  }
+}
+
+// The tree's arithmetic written plainly, a cell and a node at a time, as the scalar code had it
+// before summarise_cells() ran it on vectors: Moments::merge_later of two halves of equal count.
+struct Plain {
+  double mean, m2;
+};
+Plain plain_tree(const double* x, std::size_t n) {
+  if (n == 1) return {x[0], 0.0};
+  const Plain a = plain_tree(x, n / 2), b = plain_tree(x + n / 2, n / 2);
+  const double half = static_cast<double>(n / 2);
+  const double delta = b.mean - a.mean;
+  return {a.mean + delta * 0.5, a.m2 + b.m2 + delta * delta * (half * half / (2.0 * half))};
+}
+
+// Values of mixed signs and magnitudes (1e-12 to 1e12), a few exact repeats and zeros among them.
+std::vector<double> mixed_values(std::size_t n, std::uint32_t seed) {
+  RandomStream stream({seed, 0, 0, 0});
+  std::vector<double> v(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double kind = stream.uniform();
+    const double magnitude = std::pow(10.0, std::floor(24.0 * stream.uniform()) - 12.0);
+    if (kind < 0.05) {
+      v[i] = 0.0;
+    } else if (kind < 0.1 && i > 0) {
+      v[i] = v[i - 1];
+    } else {
+      v[i] = (stream.uniform() - 0.5) * magnitude;
+    }
+  }
+  return v;
+}
+
+// summarise_block() and summarise_cells() in groups against plain_tree(), bit for bit, for every
+// count up to 130 and a few larger ones (trees deeper than the vector code holds at once), cell
+// counts that are and are not multiples of the vector width (8, 4 or 2), and rows that are not
+// aligned.
+TEST(Moments, VectorSummaryIsThePlainTreeBitForBit) {
+  std::vector<std::size_t> counts(130);
+  for (std::size_t i = 0; i < counts.size(); ++i) counts[i] = i + 1;
+  for (std::size_t count : {255u, 256u, 1000u, 2053u}) counts.push_back(count);
+  const auto bits = [](double x) { return std::bit_cast<std::uint64_t>(x); };
+  for (std::size_t cells : {1u, 2u, 3u, 4u, 7u, 8u, 9u, 16u, 21u, 35u}) {
+    for (std::size_t count : counts) {
+      const std::size_t stride = count + 3;
+      const auto values = mixed_values(cells * stride, static_cast<std::uint32_t>(count));
+      const auto whole = summarise_block(values, cells, count, stride);
+      // Groups of 3 then 8 cells: first_cell off the vector width, and groups of every size.
+      auto grouped = block_nodes(cells, count);
+      for (std::size_t c = 0, group = 3; c < cells; c += group, group = 8) {
+        summarise_cells(values.data() + c * stride, stride, std::min(group, cells - c), count,
+                        grouped, c);
+      }
+      ASSERT_EQ(whole.size(), static_cast<std::size_t>(std::popcount(count)));
+      ASSERT_EQ(grouped.size(), whole.size());
+      for (std::size_t c = 0; c < cells; ++c) {
+        std::size_t offset = 0;
+        for (std::size_t k = 0; k < whole.size(); ++k) {
+          const auto size = static_cast<std::size_t>(whole[k].count);
+          const Plain expected = plain_tree(values.data() + c * stride + offset, size);
+          offset += size;
+          const auto where = testing::Message() << cells << " cells, count " << count << ", cell "
+                                                << c << ", node " << k;
+          EXPECT_EQ(bits(whole[k].mean[c]), bits(expected.mean)) << where;
+          EXPECT_EQ(bits(whole[k].m2[c]), bits(expected.m2)) << where;
+          EXPECT_EQ(bits(grouped[k].mean[c]), bits(expected.mean)) << where;
+          EXPECT_EQ(bits(grouped[k].m2[c]), bits(expected.m2)) << where;
+        }
+      }
     }
   }
 }
