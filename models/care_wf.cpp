@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 #include "engine/lane_math.h"
@@ -112,8 +113,11 @@ class CareWf::Draws {
       engine::make_binomial_probability_lanes(p, out);
     }
   }
-  // floor(x), except in expected mode.
-  double floor(double x) const { return expected_ ? x : std::floor(x); }
+  // x = floor(x) in every lane, except in expected mode.
+  void floor(Lanes<double>& x) const {
+    if (expected_) return;
+    for (double& value : x) value = std::floor(value);
+  }
   std::uint32_t trajectory(std::size_t lane) const { return address_.trajectory[lane]; }
 
  private:
@@ -124,7 +128,12 @@ class CareWf::Draws {
   }
   bool replay() const { return replay_ != nullptr; }
   void take(Lanes<double>& x) {
-    for (auto& value : x) value = replay_->values.at(cursor_++);
+    const std::vector<double>& tape = replay_->values;
+    if (tape.size() - cursor_ < kLanes) {
+      throw std::out_of_range("care_wf: the draw tape ends early");
+    }
+    std::copy_n(tape.begin() + static_cast<std::ptrdiff_t>(cursor_), kLanes, x.begin());
+    cursor_ += kLanes;
   }
   void keep(const Lanes<double>& x) {
     if (record_ != nullptr) record_->values.insert(record_->values.end(), x.begin(), x.end());
@@ -138,94 +147,119 @@ class CareWf::Draws {
   std::size_t cursor_ = 0;
 };
 
-// One lane's state: a trajectory's parameters, its initial state, and where a scenario stands.
-struct CareWf::Lane {
-  Lane(std::size_t R, std::size_t A, std::size_t P)
-      : base(kParamCount), values(kParamCount), budget0(R), stock0_new(R * P),
-        stock0_settled(R * P), population(R * A), shock(R), budget(R), wage(P), share(P), fee(P) {}
+// Lane loops (l = 0 .. kLanes - 1) write local arrays, copied whole into the scratch after: gcc
+// vectorises such a loop only where its stores cannot overlap what it reads, which it cannot
+// tell of two arrays in the scratch; and a scalar loop's 8 stores, read back by one vector load,
+// stall on store forwarding.
 
-  std::vector<double> base, values;                        // parameter values
-  std::vector<double> budget0, stock0_new, stock0_settled;  // initial state
-  std::vector<double> population, shock, budget;
-  std::vector<double> wage, share, fee;
-  double xw = 0.0, z = 0.0, w_out = 0.0, nlw = 0.0, rlw = 0.0, u = 0.0;
-  std::size_t fiscal_year = 0;
-  double logit_u_mean = 0.0;
+// Every lane's value of each parameter.
+struct CareWf::Parameters {
+  std::array<Lanes<double>, kParamCount> lanes{};
+
+  const Lanes<double>& operator[](Param p) const { return lanes[static_cast<int>(p)]; }
 };
 
-struct CareWf::Scratch final : engine::SimulatorScratch {
-  Scratch(std::size_t R, std::size_t A, std::size_t P)
-      : stock_new(R * P), stock_settled(R * P), share(P), hours_per_post(P), fee(P), wage(P),
-        region_values(R * kVarCount), quit_new(P), quit_settled(P), fill(P) {
-    Lanes<double> twelfth;
-    twelfth.fill(1.0 / 12.0);
-    engine::make_binomial_probability_lanes(twelfth, progression);
-    for (std::size_t l = 0; l < kLanes; ++l) lanes.emplace_back(R, A, P);
-  }
+// Wages, shares and fees of one month in every lane: MODEL.md steps 5 and 6, up to fee_avg.
+struct CareWf::MonthPrices {
+  explicit MonthPrices(std::size_t P) : wage(P), share(P), fee(P) {}
 
-  std::vector<Lane> lanes;
-  // Staff by region and provider ([r * P + p]), every lane's side by side.
-  std::vector<Lanes<double>> stock_new, stock_settled;
-  // This month, per provider: every lane's share, hours per post, fee and wage.
-  std::vector<Lanes<double>> share, hours_per_post, fee, wage;
-  // One month's outputs, [r * kVarCount + var], every lane's.
-  std::vector<Lanes<double>> region_values;
-  // Per provider, this month, every lane's: monthly leaving and fill probabilities, shared by
-  // all regions.
-  std::vector<engine::BinomialProbabilityLanes> quit_new, quit_settled, fill;
-  // Monthly probability of progressing from new to settled staff, in every lane.
-  engine::BinomialProbabilityLanes progression;
-};
-
-// Wages, shares and fees of one month: MODEL.md steps 5 and 6, up to fee_avg.
-struct MonthPrices {
-  double fee_avg = 0.0;
+  std::vector<Lanes<double>> wage, share, fee;  // [p][l]
+  Lanes<double> fee_avg{};
 
   // `inflation` is (1 + cpi)^(t / 12).
-  void compute(const CareWfConfig& c, const std::vector<double>& v, int t, double nlw, double rlw,
-               double w_out, double inflation, std::vector<double>& wage,
-               std::vector<double>& share, std::vector<double>& fee) {
-    const auto at = [&](Param p) { return v[static_cast<int>(p)]; };
-    double base = nlw;
-    if (c.wage == WagePolicy::real_living_wage) base = std::max(nlw, rlw);
-    if (c.wage == WagePolicy::parity) {
-      const double phase = at(Param::phase_years);
-      const double lam = phase == 0.0 ? 1.0 : std::min(1.0, t / (12.0 * phase));
-      base = std::max(nlw, (1.0 - lam) * nlw + lam * at(Param::parity_ratio) * w_out);
+  void compute(const CareWfConfig& c, const Parameters& v, int t, const Lanes<double>& nlw,
+               const Lanes<double>& rlw, const Lanes<double>& w_out,
+               const Lanes<double>& inflation) {
+    Lanes<double> base = nlw, lam_s{};
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      if (c.wage == WagePolicy::real_living_wage) base[l] = std::max(nlw[l], rlw[l]);
+      if (c.wage == WagePolicy::parity) {
+        const double phase = v[Param::phase_years][l];
+        const double lam = phase == 0.0 ? 1.0 : std::min(1.0, t / (12.0 * phase));
+        base[l] =
+            std::max(nlw[l], (1.0 - lam) * nlw[l] + lam * v[Param::parity_ratio][l] * w_out[l]);
+      }
+      const double transition = v[Param::transition_years][l];
+      lam_s[l] = c.share_target.empty() ? 0.0
+                 : transition == 0.0    ? 1.0
+                                        : std::min(1.0, t / (12.0 * transition));
     }
-    const double transition = at(Param::transition_years);
-    const double lam_s =
-        c.share_target.empty() ? 0.0
-        : transition == 0.0    ? 1.0
-                               : std::min(1.0, t / (12.0 * transition));
-    const double oncost = at(Param::oncost), care_time = at(Param::care_time);
-    fee_avg = 0.0;
+    Lanes<double> sum{};
     for (std::size_t p = 0; p < c.P(); ++p) {
-      wage[p] = base * (1.0 + c.wage_premium[p]);
-      share[p] = c.share_target.empty()
-                     ? c.share[p]
-                     : c.share[p] + lam_s * (c.share_target[p] - c.share[p]);
-      fee[p] = (wage[p] * (1.0 + oncost) / care_time + c.overhead[p] * inflation) /
+      Lanes<double> w{}, sh{}, f{};  // provider p's, in locals (see "Lane loops" above)
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        w[l] = base[l] * (1.0 + c.wage_premium[p]);
+        sh[l] = c.share_target.empty()
+                    ? c.share[p]
+                    : c.share[p] + lam_s[l] * (c.share_target[p] - c.share[p]);
+        f[l] = (w[l] * (1.0 + v[Param::oncost][l]) / v[Param::care_time][l] +
+                c.overhead[p] * inflation[l]) /
                (1.0 - c.margin[p]);
-      fee_avg += share[p] * fee[p];
+        sum[l] += sh[l] * f[l];
+      }
+      wage[p] = w;
+      share[p] = sh;
+      fee[p] = f;
     }
+    fee_avg = sum;
   }
 };
 
-// `shock_factor` is exp(shock) of the region's demand shock.
-double client_hours(const CareWfConfig& c, const std::vector<double>& population,
-                    std::size_t r, double multiplier, double shock_factor) {
-  double hours = 0.0;
+// Demand hours of region r in every lane (MODEL.md step 4). `population` is the same in every
+// lane; `shock_factor` is exp of each lane's demand shock of the region.
+Lanes<double> client_hours(const CareWfConfig& c, const std::vector<double>& population,
+                           std::size_t r, const Lanes<double>& multiplier,
+                           const Lanes<double>& shock_factor) {
+  Lanes<double> hours{};
   for (std::size_t a = 0; a < c.A(); ++a) {
-    hours += population[r * c.A() + a] * c.prevalence[a] * multiplier * shock_factor *
-             c.hours_per_week[a] * kWeeksPerMonth;
+    const double people = population[r * c.A() + a] * c.prevalence[a];  // the same in every lane
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      hours[l] += people * multiplier[l] * shock_factor[l] * c.hours_per_week[a] * kWeeksPerMonth;
+    }
   }
   return hours;
 }
 
-double initial_nlw(const CareWfConfig& c, const std::vector<double>& v) {
-  return c.nlw_path.empty() ? v[static_cast<int>(Param::nlw0)] : c.nlw_path[0];
+Lanes<double> initial_nlw(const CareWfConfig& c, const Lanes<double>& nlw0) {
+  if (c.nlw_path.empty()) return nlw0;
+  Lanes<double> nlw;
+  nlw.fill(c.nlw_path[0]);
+  return nlw;
 }
+
+struct CareWf::Scratch final : engine::SimulatorScratch {
+  Scratch(std::size_t R, std::size_t P)
+      : budget0(R), stock0_new(R * P), stock0_settled(R * P), prices(P), hours_per_post(P),
+        budget(R), shock(R), shock_factor(R), demand_shock(R), stock_new(R * P),
+        stock_settled(R * P), turnover(2 * P), quit(2 * P), fill_rate(P), quit_new(P),
+        quit_settled(P), fill(P) {
+    Lanes<double> twelfth;
+    twelfth.fill(1.0 / 12.0);
+    engine::make_binomial_probability_lanes(twelfth, progression);
+  }
+
+  // Every lane's parameters: of the base configuration, and of the scenario being run.
+  Parameters base, values;
+  // Every lane's initial state, by region ([r]) and by region and provider ([r * P + p]).
+  std::vector<Lanes<double>> budget0, stock0_new, stock0_settled;
+  MonthPrices prices;
+  // Per provider, every lane's hours of one post in a month: fixed within a scenario.
+  std::vector<Lanes<double>> hours_per_post;
+  // Where a scenario stands. The population ([r * A + a]) is one for all lanes: every lane starts
+  // from population.initial and grows by the same factors.
+  std::vector<double> population;
+  // By region, every lane's: budget, log demand shock, its exp, and this month's shock variates.
+  std::vector<Lanes<double>> budget, shock, shock_factor, demand_shock;
+  // Staff by region and provider ([r * P + p]), every lane's side by side.
+  std::vector<Lanes<double>> stock_new, stock_settled;
+  // This month's, every lane's, shared by all regions: per provider and tenure ([2 * p + k]) the
+  // annual and monthly leaving rates; per provider the fill probability; and these as binomial
+  // probabilities.
+  std::vector<Lanes<double>> turnover, quit, fill_rate;
+  std::vector<engine::BinomialProbabilityLanes> quit_new, quit_settled, fill;
+  // Monthly probability of progressing from new to settled staff, in every lane.
+  engine::BinomialProbabilityLanes progression;
+};
 
 namespace {
 
@@ -306,41 +340,54 @@ std::size_t CareWf::batch_size() const { return kLanes; }
 
 std::unique_ptr<engine::SimulatorScratch> CareWf::make_scratch() const {
   const auto& c = scenarios_[0];
-  return std::make_unique<Scratch>(c.R(), c.A(), c.P());
+  return std::make_unique<Scratch>(c.R(), c.P());
 }
 
 // Draws every parameter of `config` for one lane, except uncertain ones with a value given (not
 // NaN).
 void CareWf::draw_parameters(const CareWfConfig& config, const Draws& draws, std::size_t lane,
-                             std::span<const double> given, std::span<double> values) const {
-  for (int i = 0; i < kParamCount; ++i) values[i] = draws.parameter(config.params[i], i, lane);
+                             std::span<const double> given, Parameters& values) const {
+  for (int i = 0; i < kParamCount; ++i) {
+    values.lanes[i][lane] = draws.parameter(config.params[i], i, lane);
+  }
   for (std::size_t j = 0; j < given.size(); ++j) {
-    if (!std::isnan(given[j])) values[uncertain_[j]] = given[j];
+    if (!std::isnan(given[j])) values.lanes[uncertain_[j]][lane] = given[j];
   }
 }
 
-// MODEL.md "Initial state": from the base configuration and the lane's base draws.
-void CareWf::initial_state(const Draws& draws, Lane& lane) const {
+// MODEL.md "Initial state" of every lane: from the base configuration and the lanes' base draws.
+void CareWf::initial_state(const Draws& draws, Scratch& s) const {
   const auto& c = scenarios_[0];
-  const auto& v = lane.base;
-  const auto at = [&](Param p) { return v[static_cast<int>(p)]; };
-  MonthPrices prices;
-  prices.compute(c, v, 0, initial_nlw(c, v), at(Param::rlw0), at(Param::outside_wage0), 1.0,
-                 lane.wage, lane.share, lane.fee);
-  const double care_time = at(Param::care_time);
+  const auto at = [&](Param p) -> const Lanes<double>& { return s.base[p]; };
+  Lanes<double> one;
+  one.fill(1.0);  // month 0: no inflation yet, no demand shock
+  MonthPrices& prices = s.prices;
+  prices.compute(c, s.base, 0, initial_nlw(c, at(Param::nlw0)), at(Param::rlw0),
+                 at(Param::outside_wage0), one);
   for (std::size_t r = 0; r < c.R(); ++r) {
-    const double demand =
-        client_hours(c, c.population_initial, r, at(Param::prevalence_multiplier), 1.0);
-    lane.budget0[r] = c.budget0.empty() ? at(Param::budget_cover0) * demand * prices.fee_avg
-                                        : c.budget0[r];
-    const double funded = std::min(demand, lane.budget0[r] / prices.fee_avg);
+    const Lanes<double> demand =
+        client_hours(c, c.population_initial, r, at(Param::prevalence_multiplier), one);
+    Lanes<double> funded{};
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      s.budget0[r][l] = c.budget0.empty()
+                            ? at(Param::budget_cover0)[l] * demand[l] * prices.fee_avg[l]
+                            : c.budget0[r];
+      funded[l] = std::min(demand[l], s.budget0[r][l] / prices.fee_avg[l]);
+    }
     for (std::size_t p = 0; p < c.P(); ++p) {
-      const double posts =
-          lane.share[p] * funded / (c.contract_hours[p] * care_time * kWeeksPerMonth);
-      const double total = draws.floor(posts * (1.0 - at(Param::vacancy0)));
-      const double fresh = draws.floor(at(Param::new_share0) * total);
-      lane.stock0_new[r * c.P() + p] = fresh;
-      lane.stock0_settled[r * c.P() + p] = total - fresh;
+      Lanes<double> total{}, fresh{};
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        const double posts = prices.share[p][l] * funded[l] /
+                             (c.contract_hours[p] * at(Param::care_time)[l] * kWeeksPerMonth);
+        total[l] = posts * (1.0 - at(Param::vacancy0)[l]);
+      }
+      draws.floor(total);
+      for (std::size_t l = 0; l < kLanes; ++l) fresh[l] = at(Param::new_share0)[l] * total[l];
+      draws.floor(fresh);
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        s.stock0_new[r * c.P() + p][l] = fresh[l];
+        s.stock0_settled[r * c.P() + p][l] = total[l] - fresh[l];
+      }
     }
   }
 }
@@ -401,23 +448,21 @@ void CareWf::simulate(Draws& draws, engine::SimulatorScratch& scratch,
                                        : given.subspan((l * S + k) * U, U);
   };
   for (std::size_t l = 0; l < kLanes; ++l) {
-    Lane& lane = s.lanes[l];
-    draw_parameters(scenarios_[0], draws, l, given_for(l, 0), lane.base);
-    initial_state(draws, lane);
+    draw_parameters(scenarios_[0], draws, l, given_for(l, 0), s.base);
   }
+  initial_state(draws, s);
   const std::size_t cells = layout_.cells_per_scenario();
   for (std::size_t k = 0; k < S; ++k) {
-    for (std::size_t l = 0; l < kLanes; ++l) {
-      Lane& lane = s.lanes[l];
-      if (k == 0) {
-        lane.values = lane.base;
-      } else {
-        draw_parameters(scenarios_[k], draws, l, given_for(l, k), lane.values);
+    if (k == 0) {
+      s.values = s.base;
+    } else {
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        draw_parameters(scenarios_[k], draws, l, given_for(l, k), s.values);
       }
-      if (l < count) {
-        for (std::size_t i = 0; i < U; ++i) {
-          parameters[(l * S + k) * U + i] = lane.values[uncertain_[i]];
-        }
+    }
+    for (std::size_t l = 0; l < count; ++l) {
+      for (std::size_t i = 0; i < U; ++i) {
+        parameters[(l * S + k) * U + i] = s.values.lanes[uncertain_[i]][l];
       }
     }
     run_scenario(k, draws, s,
@@ -431,50 +476,56 @@ void CareWf::simulate(Draws& draws, engine::SimulatorScratch& scratch,
 void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
                           const engine::BatchOutput& out) const {
   const auto& c = scenarios_[scenario];
-  const std::size_t R = c.R(), A = c.A(), P = c.P(), R1 = R + 1;
+  const std::size_t R = c.R(), P = c.P(), R1 = R + 1;
   const std::size_t plane = static_cast<std::size_t>(months_) * R1;
   const std::size_t count = draws.count();
-  const auto put = [&](std::size_t l, Var var, int t, std::size_t r, double x) {
-    out.at(l, var * plane + static_cast<std::size_t>(t) * R1 + r) = x;
+  const bool lines = count == kLanes && out.trajectory_stride == 1;
+  // Every lane's value of variable `var` in month t and region r.
+  const auto put = [&](Var var, int t, std::size_t r, const Lanes<double>& x) {
+    const std::size_t cell = var * plane + static_cast<std::size_t>(t) * R1 + r;
+    if (lines) {
+      std::memcpy(&out.at(0, cell), x.data(), sizeof x);
+    } else {
+      for (std::size_t l = 0; l < count; ++l) out.at(l, cell) = x[l];
+    }
   };
-  const auto at = [&](const Lane& lane, Param p) { return lane.values[static_cast<int>(p)]; };
+  const auto at = [&](Param p) -> const Lanes<double>& { return s.values[p]; };
   const bool wage_logit = c.turnover_model == TurnoverModel::wage_logit;
   const std::vector<double>& population_growth = monthly_growth_[scenario];
 
-  // State at the start of month 0.
-  for (std::size_t l = 0; l < kLanes; ++l) {
-    Lane& lane = s.lanes[l];
-    lane.population = c.population_initial;
-    std::fill(lane.shock.begin(), lane.shock.end(), 0.0);
-    lane.budget = lane.budget0;
-    for (std::size_t rp = 0; rp < R * P; ++rp) {
-      s.stock_new[rp][l] = lane.stock0_new[rp];
-      s.stock_settled[rp][l] = lane.stock0_settled[rp];
-    }
-    lane.xw = 0.0;
-    lane.z = 0.0;
-    lane.w_out = at(lane, Param::outside_wage0);
-    lane.nlw = initial_nlw(c, lane.values);
-    lane.rlw = at(lane, Param::rlw0);
-    lane.fiscal_year = 0;
-    lane.logit_u_mean = logit(at(lane, Param::u_mean));
-  }
-  // The lanes' exp, log and logistic go through engine/lane_math.h, all lanes at once.
-  Lanes<double> x{}, y{};
-  for (std::size_t l = 0; l < kLanes; ++l) x[l] = s.lanes[l].logit_u_mean;
-  engine::logistic_lanes(x);
-  for (std::size_t l = 0; l < kLanes; ++l) s.lanes[l].u = x[l];
+  // State at the start of month 0. Every lane's state is an array over the lanes, so that each
+  // step below is a loop over them (and their exp, log and logistic go through
+  // engine/lane_math.h, all lanes at once).
+  s.population = c.population_initial;
+  s.budget = s.budget0;
+  s.stock_new = s.stock0_new;
+  s.stock_settled = s.stock0_settled;
+  for (auto& shock : s.shock) shock.fill(0.0);
+  for (auto& factor : s.shock_factor) factor.fill(1.0);  // exp(0): no shock in month 0
+  Lanes<double> xw{}, z{}, w_out = at(Param::outside_wage0), rlw = at(Param::rlw0);
+  Lanes<double> nlw = initial_nlw(c, at(Param::nlw0));
+  std::size_t fiscal_year = 0;  // the same in every lane
+  Lanes<double> logit_u_mean{};
+  for (std::size_t l = 0; l < kLanes; ++l) logit_u_mean[l] = logit(at(Param::u_mean)[l]);
+  Lanes<double> u = logit_u_mean;
+  engine::logistic_lanes(u);
   // log(1 + cpi) for the inflation factor (1 + cpi)^(t / 12) = exp(t / 12 log(1 + cpi)).
-  Lanes<double> log_inflation{};
-  for (std::size_t l = 0; l < kLanes; ++l) log_inflation[l] = at(s.lanes[l], Param::cpi);
+  Lanes<double> log_inflation = at(Param::cpi);
   engine::log1p_lanes(log_inflation);
+  // What steps 7-8 need of the parameters alone, made once for the scenario.
+  const Lanes<double>& productivity = at(Param::productivity_new);
+  Lanes<double> oncost1{};
+  for (std::size_t l = 0; l < kLanes; ++l) oncost1[l] = 1.0 + at(Param::oncost)[l];
+  for (std::size_t p = 0; p < P; ++p) {
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      s.hours_per_post[p][l] = c.contract_hours[p] * at(Param::care_time)[l] * kWeeksPerMonth;
+    }
+  }
 
-  Lanes<double> wage_shock{}, unemployment_shock{}, growth_shock{};
-  std::vector<Lanes<double>> demand_shock(R), shock_factor(R);
-  for (auto& factor : shock_factor) factor.fill(1.0);  // exp(0): no shock in month 0
+  Lanes<double> x{}, y{}, wage_shock{}, unemployment_shock{}, growth_shock{};
   Lanes<double> n{}, left_new{}, left_settled{}, promoted{}, vacant{}, hired{};
-  Lanes<double> unemployment{}, log_relative_wage{}, q{};
-  MonthPrices prices;
+  Lanes<double> unemployment{};
+  MonthPrices& prices = s.prices;
 
   for (int t = 0; t < months_; ++t) {
     if (t >= 1) {
@@ -483,138 +534,152 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
       const bool april = calendar_month_[t] == 4;
       if (april) draws.shocks(kSiteBudgetGrowth, t, growth_shock);
       for (std::size_t r = 0; r < R; ++r) {
-        draws.shocks(kSiteDemandShock + static_cast<std::uint32_t>(r), t, demand_shock[r]);
+        draws.shocks(kSiteDemandShock + static_cast<std::uint32_t>(r), t, s.demand_shock[r]);
       }
+      // 1. Macro.
       for (std::size_t l = 0; l < kLanes; ++l) {
-        Lane& lane = s.lanes[l];
-        // 1. Macro.
-        lane.xw = at(lane, Param::rho_w) * lane.xw + at(lane, Param::sd_w) * wage_shock[l];
-        x[l] = at(lane, Param::g_w) / 12.0 + lane.xw;
-        lane.z = at(lane, Param::rho_u) * lane.z + at(lane, Param::sd_u) * unemployment_shock[l];
-        y[l] = lane.logit_u_mean + lane.z;
-        // 2. April: wage floors and the budget.
-        if (april) {
-          ++lane.fiscal_year;
-          lane.nlw = lane.fiscal_year < c.nlw_path.size()
-                         ? c.nlw_path[lane.fiscal_year]
-                         : lane.nlw * (1.0 + at(lane, Param::g_nlw));
-          lane.rlw *= 1.0 + at(lane, Param::g_rlw);
-          const double growth = at(lane, Param::budget_growth_mean) +
-                                at(lane, Param::budget_growth_sd) * growth_shock[l];
-          for (auto& b : lane.budget) b *= 1.0 + growth;
+        xw[l] = at(Param::rho_w)[l] * xw[l] + at(Param::sd_w)[l] * wage_shock[l];
+        x[l] = at(Param::g_w)[l] / 12.0 + xw[l];
+        z[l] = at(Param::rho_u)[l] * z[l] + at(Param::sd_u)[l] * unemployment_shock[l];
+        y[l] = logit_u_mean[l] + z[l];
+      }
+      // 2. April: wage floors and the budget.
+      if (april) {
+        ++fiscal_year;
+        Lanes<double> growth{};
+        for (std::size_t l = 0; l < kLanes; ++l) {
+          nlw[l] = fiscal_year < c.nlw_path.size() ? c.nlw_path[fiscal_year]
+                                                   : nlw[l] * (1.0 + at(Param::g_nlw)[l]);
+          rlw[l] *= 1.0 + at(Param::g_rlw)[l];
+          growth[l] =
+              at(Param::budget_growth_mean)[l] + at(Param::budget_growth_sd)[l] * growth_shock[l];
         }
-        // 3. Demand.
-        for (std::size_t r = 0; r < R; ++r) {
-          for (std::size_t a = 0; a < A; ++a) {
-            lane.population[r * A + a] *= population_growth[r * A + a];
-          }
-          lane.shock[r] = at(lane, Param::shock_rho) * lane.shock[r] +
-                          at(lane, Param::shock_sd) * demand_shock[r][l];
-          shock_factor[r][l] = lane.shock[r];
+        for (auto& b : s.budget) {
+          for (std::size_t l = 0; l < kLanes; ++l) b[l] *= 1.0 + growth[l];
         }
+      }
+      // 3. Demand.
+      for (std::size_t i = 0; i < s.population.size(); ++i) s.population[i] *= population_growth[i];
+      for (std::size_t r = 0; r < R; ++r) {
+        Lanes<double> shock{};
+        for (std::size_t l = 0; l < kLanes; ++l) {
+          shock[l] = at(Param::shock_rho)[l] * s.shock[r][l] +
+                     at(Param::shock_sd)[l] * s.demand_shock[r][l];
+        }
+        s.shock[r] = shock;
+        s.shock_factor[r] = shock;
       }
       engine::exp_lanes(x);
       engine::logistic_lanes(y);
-      for (std::size_t l = 0; l < kLanes; ++l) {
-        s.lanes[l].w_out *= x[l];
-        s.lanes[l].u = y[l];
-      }
-      for (auto& factor : shock_factor) engine::exp_lanes(factor);
+      for (std::size_t l = 0; l < kLanes; ++l) w_out[l] *= x[l];
+      u = y;
+      for (auto& factor : s.shock_factor) engine::exp_lanes(factor);
     }
-    // 4-6. Wages, shares and fees, then what steps 7-8 need of them and of the parameters in
-    // arrays over the lanes ([p][l]), so that every step below is one loop over the lanes.
+    // 4-6. Wages, shares and fees.
     for (std::size_t l = 0; l < kLanes; ++l) x[l] = t / 12.0 * log_inflation[l];
     engine::exp_lanes(x);
-    Lanes<double> productivity{}, oncost1{}, fee_avg{};
-    for (std::size_t l = 0; l < kLanes; ++l) {
-      Lane& lane = s.lanes[l];
-      prices.compute(c, lane.values, t, lane.nlw, lane.rlw, lane.w_out, x[l], lane.wage,
-                     lane.share, lane.fee);
-      fee_avg[l] = prices.fee_avg;
-      unemployment[l] = lane.u - at(lane, Param::u_mean);
-      productivity[l] = at(lane, Param::productivity_new);
-      oncost1[l] = 1.0 + at(lane, Param::oncost);
-      for (std::size_t p = 0; p < P; ++p) {
-        s.share[p][l] = lane.share[p];
-        s.fee[p][l] = lane.fee[p];
-        s.wage[p][l] = lane.wage[p];
-        s.hours_per_post[p][l] =
-            c.contract_hours[p] * at(lane, Param::care_time) * kWeeksPerMonth;
+    prices.compute(c, s.values, t, nlw, rlw, w_out, x);
+    for (std::size_t l = 0; l < kLanes; ++l) unemployment[l] = u[l] - at(Param::u_mean)[l];
+    // 7 (per provider, the same in every region): leaving and fill probabilities. Each stage
+    // runs for every provider before the next, so that the lanes' exp and log of different
+    // providers overlap: one provider's chain (log, logistic, log1p, exp) waits on each result.
+    for (std::size_t p = 0; p < P; ++p) {
+      Lanes<double> log_relative_wage{};
+      for (std::size_t l = 0; l < kLanes; ++l) log_relative_wage[l] = prices.wage[p][l] / w_out[l];
+      engine::log_lanes(log_relative_wage);
+      for (std::size_t k = 0; k < 2; ++k) {
+        Lanes<double> logit_tau{};
+        for (std::size_t l = 0; l < kLanes; ++l) {
+          logit_tau[l] = logit_turnover_[scenario][p][k] +
+                         at(Param::beta_w)[l] * log_relative_wage[l] +
+                         at(Param::beta_u)[l] * unemployment[l];
+        }
+        s.turnover[2 * p + k] = logit_tau;
+      }
+      Lanes<double> logit_fill{};
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        logit_fill[l] = logit_fill_[scenario][p] + at(Param::gamma_w)[l] * log_relative_wage[l] +
+                        at(Param::gamma_u)[l] * unemployment[l];
+      }
+      s.fill_rate[p] = logit_fill;
+    }
+    // tau: the annual leaving rates; q = 1 - (1 - tau)^(1/12), the monthly ones.
+    for (std::size_t i = 0; i < 2 * P; ++i) {
+      if (wage_logit) {
+        engine::logistic_lanes(s.turnover[i]);
+      } else {
+        s.turnover[i].fill(c.turnover_base[i / 2][i % 2]);
       }
     }
-    // 7 (per provider, the same in every region): leaving and fill probabilities.
+    for (auto& fill : s.fill_rate) engine::logistic_lanes(fill);
+    for (std::size_t i = 0; i < 2 * P; ++i) {
+      const Lanes<double>& tau = s.turnover[i];
+      Lanes<double> q{};
+      for (std::size_t l = 0; l < kLanes; ++l) q[l] = tau[l] < 1.0 ? -tau[l] : 0.0;
+      s.quit[i] = q;
+    }
+    for (auto& q : s.quit) engine::log1p_lanes(q);
+    for (auto& q : s.quit) {
+      for (std::size_t l = 0; l < kLanes; ++l) q[l] /= 12.0;
+    }
+    for (auto& q : s.quit) engine::exp_lanes(q);
+    for (std::size_t i = 0; i < 2 * P; ++i) {
+      const Lanes<double>& tau = s.turnover[i];
+      Lanes<double> q{};
+      for (std::size_t l = 0; l < kLanes; ++l) q[l] = tau[l] < 1.0 ? 1.0 - s.quit[i][l] : 1.0;
+      s.quit[i] = q;
+    }
     for (std::size_t p = 0; p < P; ++p) {
-      for (std::size_t l = 0; l < kLanes; ++l) {
-        log_relative_wage[l] = s.wage[p][l] / s.lanes[l].w_out;
-      }
-      engine::log_lanes(log_relative_wage);
-      for (int k = 0; k < 2; ++k) {
-        // tau: the annual leaving rate; q = 1 - (1 - tau)^(1/12), the monthly one.
-        for (std::size_t l = 0; l < kLanes; ++l) {
-          const Lane& lane = s.lanes[l];
-          q[l] = logit_turnover_[scenario][p][k] + at(lane, Param::beta_w) * log_relative_wage[l] +
-                 at(lane, Param::beta_u) * unemployment[l];
-        }
-        if (wage_logit) {
-          engine::logistic_lanes(q);
-        } else {
-          q.fill(c.turnover_base[p][k]);
-        }
-        const Lanes<double> tau = q;
-        for (std::size_t l = 0; l < kLanes; ++l) q[l] = tau[l] < 1.0 ? -tau[l] : 0.0;
-        engine::log1p_lanes(q);
-        for (std::size_t l = 0; l < kLanes; ++l) q[l] /= 12.0;
-        engine::exp_lanes(q);
-        for (std::size_t l = 0; l < kLanes; ++l) q[l] = tau[l] < 1.0 ? 1.0 - q[l] : 1.0;
-        draws.set_probabilities(q, k == 0 ? s.quit_new[p] : s.quit_settled[p]);
-      }
-      for (std::size_t l = 0; l < kLanes; ++l) {
-        const Lane& lane = s.lanes[l];
-        q[l] = logit_fill_[scenario][p] + at(lane, Param::gamma_w) * log_relative_wage[l] +
-               at(lane, Param::gamma_u) * unemployment[l];
-      }
-      engine::logistic_lanes(q);
-      draws.set_probabilities(q, s.fill[p]);
+      draws.set_probabilities(s.quit[2 * p], s.quit_new[p]);
+      draws.set_probabilities(s.quit[2 * p + 1], s.quit_settled[p]);
+      draws.set_probabilities(s.fill_rate[p], s.fill[p]);
     }
 
     // Steps 7-8 for every region and provider, the lanes side by side. share_wage: the
     // share-weighted wage, the care wage of a region (or the Total) without staff.
-    Lanes<double> total_wage_weight{}, total_stock{}, total_start{}, total_leavers{},
-        share_wage{};
-    for (std::size_t l = 0; l < kLanes; ++l) {
-      for (std::size_t p = 0; p < P; ++p) share_wage[l] += s.share[p][l] * s.wage[p][l];
-    }
-    for (std::size_t r = 0; r < R; ++r) {
-      // This month's outputs of region r: v[var][l].
-      Lanes<double>* v = s.region_values.data() + r * kVarCount;
-      Lanes<double> demand{}, funded{}, start_stock{}, wage_weight{};
+    Lanes<double> share_wage{};
+    for (std::size_t p = 0; p < P; ++p) {
       for (std::size_t l = 0; l < kLanes; ++l) {
-        const Lane& lane = s.lanes[l];
-        demand[l] = client_hours(c, lane.population, r, at(lane, Param::prevalence_multiplier),
-                                 shock_factor[r][l]);
-        funded[l] = std::min(demand[l], lane.budget[r] / fee_avg[l]);
+        share_wage[l] += prices.share[p][l] * prices.wage[p][l];
       }
-      for (int var = 0; var < kVarCount; ++var) v[var].fill(0.0);
+    }
+    // The Total region: sums over the regions in order, or weighted means for rates and wages.
+    std::array<Lanes<double>, kVarCount> total{};
+    Lanes<double> total_wage_weight{}, total_start{};
+    for (std::size_t r = 0; r < R; ++r) {
+      const Lanes<double> demand =
+          client_hours(c, s.population, r, at(Param::prevalence_multiplier), s.shock_factor[r]);
+      Lanes<double> funded{};
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        funded[l] = std::min(demand[l], s.budget[r][l] / prices.fee_avg[l]);
+      }
+      // Sums over the providers (named arrays, not a table of all the variables: gcc zeroes
+      // those in place but calls memset for a table).
+      Lanes<double> supplied_sum{}, delivered_sum{}, headcount_sum{}, vacancies_sum{},
+          leavers_sum{}, hires_sum{}, cost_sum{}, leakage_sum{}, wage_bill_sum{}, start_stock{},
+          wage_weight{};
       for (std::size_t p = 0; p < P; ++p) {
         const std::size_t rp = r * P + p;
         const std::uint32_t site = kSiteFlow + static_cast<std::uint32_t>(rp) * 4;
-        Lanes<double>& fresh = s.stock_new[rp];
-        Lanes<double>& settled = s.stock_settled[rp];
-        const Lanes<double>& share = s.share[p];
+        Lanes<double> fresh = s.stock_new[rp], settled = s.stock_settled[rp];
+        const Lanes<double>& share = prices.share[p];
         const Lanes<double>& hours_per_post = s.hours_per_post[p];
-        const Lanes<double>& fee = s.fee[p];
-        const Lanes<double>& wage = s.wage[p];
+        const Lanes<double>& fee = prices.fee[p];
+        const Lanes<double>& wage = prices.wage[p];
         n = fresh;
         draws.binomials(n, s.quit_new[p], site + Flow::leavers_new, t, left_new);
         n = settled;
         draws.binomials(n, s.quit_settled[p], site + Flow::leavers_settled, t, left_settled);
         for (std::size_t l = 0; l < kLanes; ++l) n[l] = fresh[l] - left_new[l];
         draws.binomials(n, s.progression, site + Flow::progression, t, promoted);
+        // Vacancies: posts less the staff who stay, floored (so that the loops vectorise, the
+        // floor on its own), then at least 0.
         for (std::size_t l = 0; l < kLanes; ++l) {
           const double posts = share[l] * funded[l] / hours_per_post[l];
-          const double gap = posts - (fresh[l] + settled[l] - left_new[l] - left_settled[l]);
-          vacant[l] = std::max(0.0, draws.floor(gap));
+          vacant[l] = posts - (fresh[l] + settled[l] - left_new[l] - left_settled[l]);
         }
+        draws.floor(vacant);
+        for (std::size_t l = 0; l < kLanes; ++l) vacant[l] = std::max(0.0, vacant[l]);
         n = vacant;
         draws.binomials(n, s.fill[p], site + Flow::hiring, t, hired);
         bool negative = false;
@@ -622,7 +687,7 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
           start_stock[l] += fresh[l] + settled[l];
           fresh[l] += hired[l] - left_new[l] - promoted[l];
           settled[l] += promoted[l] - left_settled[l];
-          negative |= fresh[l] < 0.0 || settled[l] < 0.0;
+          negative |= (fresh[l] < 0.0) | (settled[l] < 0.0);  // without a branch per lane
         }
         if (negative) [[unlikely]] {
           for (std::size_t l = 0; l < kLanes; ++l) {
@@ -634,58 +699,62 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
             }
           }
         }
+        s.stock_new[rp] = fresh;
+        s.stock_settled[rp] = settled;
         // 8. Outputs of the provider.
         for (std::size_t l = 0; l < kLanes; ++l) {
           const double stock = fresh[l] + settled[l];
           const double supplied = (fresh[l] * productivity[l] + settled[l]) * hours_per_post[l];
           const double delivered = std::min(supplied, share[l] * funded[l]);
-          v[supplied_hours][l] += supplied;
-          v[delivered_hours][l] += delivered;
-          v[headcount][l] += stock;
-          v[vacancies][l] += vacant[l] - hired[l];
-          v[leavers][l] += left_new[l] + left_settled[l];
-          v[hires][l] += hired[l];
-          v[cost][l] += delivered * fee[l];
-          v[leakage][l] += delivered * fee[l] * c.leakage[p];
-          v[wage_bill][l] += stock * c.contract_hours[p] * kWeeksPerMonth * wage[l] * oncost1[l];
+          supplied_sum[l] += supplied;
+          delivered_sum[l] += delivered;
+          headcount_sum[l] += stock;
+          vacancies_sum[l] += vacant[l] - hired[l];
+          leavers_sum[l] += left_new[l] + left_settled[l];
+          hires_sum[l] += hired[l];
+          cost_sum[l] += delivered * fee[l];
+          leakage_sum[l] += delivered * fee[l] * c.leakage[p];
+          wage_bill_sum[l] += stock * c.contract_hours[p] * kWeeksPerMonth * wage[l] * oncost1[l];
           wage_weight[l] += stock * wage[l];
         }
       }
+      // This month's outputs of region r, v[var][l]: every variable set here.
+      std::array<Lanes<double>, kVarCount> v;
       for (std::size_t l = 0; l < kLanes; ++l) {
-        const Lane& lane = s.lanes[l];
         v[demand_hours][l] = demand[l];
-        v[unmet_hours][l] = demand[l] - v[delivered_hours][l];
-        v[gap_hours][l] = demand[l] - v[supplied_hours][l];
-        v[turnover_rate][l] = start_stock[l] > 0.0 ? 12.0 * v[leavers][l] / start_stock[l] : 0.0;
-        v[care_wage][l] = v[headcount][l] > 0.0 ? wage_weight[l] / v[headcount][l] : share_wage[l];
-        v[outside_wage][l] = lane.w_out;
-        v[budget][l] = lane.budget[r];
-        v[funding_gap][l] = demand[l] * fee_avg[l] - lane.budget[r];
+        v[supplied_hours][l] = supplied_sum[l];
+        v[delivered_hours][l] = delivered_sum[l];
+        v[unmet_hours][l] = demand[l] - delivered_sum[l];
+        v[gap_hours][l] = demand[l] - supplied_sum[l];
+        v[headcount][l] = headcount_sum[l];
+        v[vacancies][l] = vacancies_sum[l];
+        v[leavers][l] = leavers_sum[l];
+        v[hires][l] = hires_sum[l];
+        v[turnover_rate][l] = start_stock[l] > 0.0 ? 12.0 * leavers_sum[l] / start_stock[l] : 0.0;
+        v[care_wage][l] =
+            headcount_sum[l] > 0.0 ? wage_weight[l] / headcount_sum[l] : share_wage[l];
+        v[outside_wage][l] = w_out[l];
+        v[cost][l] = cost_sum[l];
+        v[budget][l] = s.budget[r][l];
+        v[funding_gap][l] = demand[l] * prices.fee_avg[l] - s.budget[r][l];
+        v[leakage][l] = leakage_sum[l];
+        v[wage_bill][l] = wage_bill_sum[l];
         total_wage_weight[l] += wage_weight[l];
-        total_stock[l] += v[headcount][l];
         total_start[l] += start_stock[l];
-        total_leavers[l] += v[leavers][l];
       }
       for (int var = 0; var < kVarCount; ++var) {
-        for (std::size_t l = 0; l < count; ++l) put(l, static_cast<Var>(var), t, r, v[var][l]);
+        for (std::size_t l = 0; l < kLanes; ++l) total[var][l] += v[var][l];
+        put(static_cast<Var>(var), t, r, v[var]);
       }
     }
-    // The Total region: sums over the regions in order, or weighted means for rates and wages.
-    for (int var = 0; var < kVarCount; ++var) {
-      Lanes<double> sum{};
-      for (std::size_t r = 0; r < R; ++r) {
-        const Lanes<double>& value = s.region_values[r * kVarCount + var];
-        for (std::size_t l = 0; l < kLanes; ++l) sum[l] += value[l];
-      }
-      for (std::size_t l = 0; l < count; ++l) put(l, static_cast<Var>(var), t, R, sum[l]);
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      total[turnover_rate][l] =
+          total_start[l] > 0.0 ? 12.0 * total[leavers][l] / total_start[l] : 0.0;
+      total[care_wage][l] =
+          total[headcount][l] > 0.0 ? total_wage_weight[l] / total[headcount][l] : share_wage[l];
+      total[outside_wage][l] = w_out[l];
     }
-    for (std::size_t l = 0; l < count; ++l) {
-      put(l, turnover_rate, t, R,
-          total_start[l] > 0.0 ? 12.0 * total_leavers[l] / total_start[l] : 0.0);
-      put(l, care_wage, t, R,
-          total_stock[l] > 0.0 ? total_wage_weight[l] / total_stock[l] : share_wage[l]);
-      put(l, outside_wage, t, R, s.lanes[l].w_out);
-    }
+    for (int var = 0; var < kVarCount; ++var) put(static_cast<Var>(var), t, R, total[var]);
   }
 }
 

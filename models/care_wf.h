@@ -55,15 +55,16 @@ class CareWf final : public engine::Simulator {
   const CareWfConfig& config(std::size_t scenario) const { return scenarios_[scenario]; }
 
  private:
-  struct Lane;
+  struct Parameters;
+  struct MonthPrices;
   struct Scratch;
   class Draws;
 
   void simulate(Draws& draws, engine::SimulatorScratch& scratch, const engine::BatchOutput& out,
                 std::span<double> parameters, std::span<const double> given) const;
   void draw_parameters(const CareWfConfig& config, const Draws& draws, std::size_t lane,
-                       std::span<const double> given, std::span<double> values) const;
-  void initial_state(const Draws& draws, Lane& lane) const;
+                       std::span<const double> given, Parameters& values) const;
+  void initial_state(const Draws& draws, Scratch& s) const;
   void run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
                     const engine::BatchOutput& out) const;
 

@@ -278,25 +278,28 @@ namespace {
 TEST(CareWfStochastic, ABatchWrittenTransposedHoldsTheSameValues) {
   // The runner has the model write cell c of trajectory j at data[c * stride + j]; the values
   // must be those of the contiguous layout, and nothing outside the batch's columns is touched.
+  // A part batch and a full one (which the model writes a cell at a time).
   Harness h(testing::load_file(tiny_path()));
   const std::size_t batch = h.model->batch_size(), cells = h.layout.cells();
   const std::size_t S = h.layout.scenarios.size(), K = h.layout.parameters.size();
-  const std::size_t count = batch - 1, stride = batch + 3, offset = 2;
-  std::vector<double> contiguous(count * cells), parameters(count * S * K);
-  h.model->simulate_batch(h.settings.seed, 40, count, *h.scratch,
-                          engine::BatchOutput::contiguous(contiguous, cells), parameters, {});
-  const double kUntouched = -12345.0;
-  std::vector<double> transposed(cells * stride, kUntouched);
-  h.model->simulate_batch(h.settings.seed, 40, count, *h.scratch,
-                          engine::BatchOutput{transposed.data() + offset, stride, 1}, parameters,
-                          {});
-  for (std::size_t c = 0; c < cells; ++c) {
-    for (std::size_t column = 0; column < stride; ++column) {
-      const double value = transposed[c * stride + column];
-      if (column >= offset && column < offset + count) {
-        ASSERT_EQ(value, contiguous[(column - offset) * cells + c]) << "cell " << c;
-      } else {
-        ASSERT_EQ(value, kUntouched) << "cell " << c << " column " << column;
+  const std::size_t stride = batch + 3, offset = 2;
+  for (std::size_t count : {batch - 1, batch}) {
+    std::vector<double> contiguous(count * cells), parameters(count * S * K);
+    h.model->simulate_batch(h.settings.seed, 40, count, *h.scratch,
+                            engine::BatchOutput::contiguous(contiguous, cells), parameters, {});
+    const double kUntouched = -12345.0;
+    std::vector<double> transposed(cells * stride, kUntouched);
+    h.model->simulate_batch(h.settings.seed, 40, count, *h.scratch,
+                            engine::BatchOutput{transposed.data() + offset, stride, 1},
+                            parameters, {});
+    for (std::size_t c = 0; c < cells; ++c) {
+      for (std::size_t column = 0; column < stride; ++column) {
+        const double value = transposed[c * stride + column];
+        if (column >= offset && column < offset + count) {
+          ASSERT_EQ(value, contiguous[(column - offset) * cells + c]) << "cell " << c;
+        } else {
+          ASSERT_EQ(value, kUntouched) << "cell " << c << " column " << column;
+        }
       }
     }
   }
