@@ -254,6 +254,7 @@ void describe_mix(benchmark::State& state) {
   state.counters["mix_draws"] = size;
   state.counters["mix_inversion_share"] = inversion / size;
   state.counters["mix_engine_inversion_share"] = engine_inversion / size;
+  state.counters["engine_btrs_threshold"] = engine::kBinomialBtrsThreshold;
   state.counters["mix_mean_np"] = np_sum / size;
   state.counters["mix_min_np"] = np_min;
   state.counters["mix_max_np"] = np_max;

@@ -141,7 +141,7 @@ constexpr int kVectorAttempts = 16;
 
 // 1 / x, the same table as the scalar inversion's.
 constexpr auto kReciprocals = [] {
-  std::array<double, kInversionCap + 1> table{};
+  std::array<double, kInversionCap + 2> table{};
   for (std::size_t x = 1; x < table.size(); ++x) table[x] = 1.0 / static_cast<double>(x);
   return table;
 }();
@@ -377,20 +377,27 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
       const D8 exponent = select(by_exp, nd * load(probability.log_q), D8{});
       pmf = select(by_exp, exp_kernel<D8, I8>(exponent), pmf);
     }
-    // The sequential search, on every lane until each has stopped: lane l stops at the first
-    // count at which the scalar loop's condition (u > pmf && x < cap) fails. Before that its
-    // arithmetic is the scalar loop's; after it, it goes on unused. Every lane at step k is at
-    // count k, so 1 / k is one table entry for all of them.
+    // The sequential search, two counts per round as sample_by_inversion() makes them, on every
+    // lane until each has stopped: lane l stops at the first count at which the scalar loop's
+    // condition (left > pmf && x < cap) fails. Before that its arithmetic is the scalar loop's;
+    // after it, it goes on unused. Every lane in round k is at count k - 1, so 1 / k and
+    // 1 / (k + 1) are table entries shared by all of them.
     const D8 cap = select(nd < kInversionCapD, nd, broadcast(kInversionCapD));
     D8 left = u;
     D8 count{};
     I8 running = inversion & (left > pmf) & (count < cap);
-    for (int k = 1; any(running); ++k) {
-      const D8 kd = broadcast(static_cast<double>(k));
-      left = left - pmf;
-      pmf = pmf * (nr * kReciprocals[static_cast<std::size_t>(k)] - r);
-      count = select(running, kd, count);
-      running &= (left > pmf) & (kd < cap);
+    D8 k1 = broadcast(1.0);  // k, k + 1 as doubles
+    for (std::size_t k = 1; any(running); k += 2, k1 = k1 + 2.0) {
+      const D8 ratio_1 = nr * kReciprocals[k] - r;
+      const D8 pmf_1 = pmf * ratio_1;
+      count = select(running, k1, count);
+      running &= (left - pmf > pmf_1) & (k1 < cap);
+      const D8 k2 = k1 + 1.0;
+      const D8 ratio_2 = nr * kReciprocals[k + 1] - r;
+      left = left - (pmf + pmf_1);
+      pmf = pmf * (ratio_1 * ratio_2);
+      count = select(running, k2, count);
+      running &= (left > pmf) & (k2 < cap);
     }
     x = select(inversion, count, x);
   }
