@@ -8,6 +8,7 @@
 
 #include "engine/lane_samplers.h"
 #include "engine/math_kernels.h"
+#include "engine/normal_quantile.h"
 
 namespace carecast::engine {
 
@@ -60,6 +61,12 @@ inline void log_lanes(Lanes<double>& x) {
 inline void log1p_lanes(Lanes<double>& x) {
   using namespace lane_math_detail;
   apply(x, [](DV v) { return log1p_kernel<DV, IV>(v); });
+}
+
+// x[l] = normal_quantile_kernel(x[l]); every x[l] in [0, 1].
+inline void normal_quantile_lanes(Lanes<double>& x) {
+  using namespace lane_math_detail;
+  apply(x, [](DV v) { return normal_quantile_kernel<DV, IV>(v); });
 }
 
 // x[l] = 1 / (1 + exp(-x[l])), the argument clamped into [-700, 700] (beyond, the result is 0

@@ -267,8 +267,9 @@ void sample_standard_normal_lanes(const LaneAddresses& address, Lanes<double>& o
   const LaneBlock block = lane_block(address, 0);
   Lanes<double> u;
   store(u, first_uniforms(block));
-  // sample_normal(stream, 0, 1) = 0 + 1 * ppnd16(u).
-  for (std::size_t l = 0; l < kLanes; ++l) out[l] = 0.0 + 1.0 * normal_quantile(u[l]);
+  // sample_normal(stream, 0, 1) = 0 + 1 * ppnd16(u), u in (0, 1).
+  normal_quantile_lanes(u);
+  for (std::size_t l = 0; l < kLanes; ++l) out[l] = 0.0 + 1.0 * u[l];
 }
 
 BinomialProbability BinomialProbabilityLanes::lane(std::size_t l) const {

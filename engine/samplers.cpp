@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "engine/math_kernels.h"
+#include "engine/normal_quantile.h"
 
 namespace carecast::engine {
 namespace {
@@ -64,56 +65,9 @@ inline void require(bool ok, const char* function, const char* requirement, doub
 
 // ---- Normal distribution ----
 
-// Evaluates c[0] + c[1] x + ... + c[N-1] x^(N-1) by Horner's rule.
-template <std::size_t N>
-double polynomial(double x, const std::array<double, N>& c) {
-  double sum = c[N - 1];
-  for (std::size_t i = N - 1; i-- > 0;) sum = sum * x + c[i];
-  return sum;
-}
-
-// Wichura (1988), algorithm AS241 PPND16, without argument checks; p = 0 and p = 1 give -inf and
-// +inf.
-double ppnd16(double p) {
-  // clang-format off
-  static constexpr std::array<double, 8> kA = {
-      3.3871328727963666080e0, 1.3314166789178437745e+2, 1.9715909503065514427e+3,
-      1.3731693765509461125e+4, 4.5921953931549871457e+4, 6.7265770927008700853e+4,
-      3.3430575583588128105e+4, 2.5090809287301226727e+3};
-  static constexpr std::array<double, 8> kB = {
-      1.0, 4.2313330701600911252e+1, 6.8718700749205790830e+2, 5.3941960214247511077e+3,
-      2.1213794301586595867e+4, 3.9307895800092710610e+4, 2.8729085735721942674e+4,
-      5.2264952788528545610e+3};
-  static constexpr std::array<double, 8> kC = {
-      1.42343711074968357734e0, 4.63033784615654529590e0, 5.76949722146069140550e0,
-      3.64784832476320460504e0, 1.27045825245236838258e0, 2.41780725177450611770e-1,
-      2.27238449892691845833e-2, 7.74545014278341407640e-4};
-  static constexpr std::array<double, 8> kD = {
-      1.0, 2.05319162663775882187e0, 1.67638483018380384940e0, 6.89767334985100004550e-1,
-      1.48103976427480074590e-1, 1.51986665636164571966e-2, 5.47593808499534494600e-4,
-      1.05075007164441684324e-9};
-  static constexpr std::array<double, 8> kE = {
-      6.65790464350110377720e0, 5.46378491116411436990e0, 1.78482653991729133580e0,
-      2.96560571828504891230e-1, 2.65321895265761230930e-2, 1.24266094738807843860e-3,
-      2.71155556874348757815e-5, 2.01033439929228813265e-7};
-  static constexpr std::array<double, 8> kF = {
-      1.0, 5.99832206555887937690e-1, 1.36929880922735805310e-1, 1.48753612908506148525e-2,
-      7.86869131145613259100e-4, 1.84631831751005468180e-5, 1.42151175831644588870e-7,
-      2.04426310338993978564e-15};
-  // clang-format on
-
-  const double q = p - 0.5;
-  if (std::abs(q) <= 0.425) {
-    const double r = 0.180625 - q * q;
-    return q * polynomial(r, kA) / polynomial(r, kB);
-  }
-  const double tail = q < 0 ? p : 1 - p;  // exact: 1 - p for p >= 1/2 (Sterbenz)
-  if (tail <= 0) return q < 0 ? -kInfinity : kInfinity;
-  const double r = std::sqrt(-std::log(tail));
-  const double z = r <= 5 ? polynomial(r - 1.6, kC) / polynomial(r - 1.6, kD)
-                          : polynomial(r - 5, kE) / polynomial(r - 5, kF);
-  return q < 0 ? -z : z;
-}
+// Wichura (1988), algorithm AS241 PPND16 (engine/normal_quantile.h), without argument checks;
+// p = 0 and p = 1 give -inf and +inf.
+double ppnd16(double p) { return normal_quantile_kernel(p); }
 
 // Q(x) = 1 - Phi(x), the upper tail of the standard normal.
 double upper_tail(double x) { return 0.5 * std::erfc(x * kInvSqrt2); }

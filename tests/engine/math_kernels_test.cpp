@@ -10,6 +10,7 @@
 
 #include "engine/lane_math.h"
 #include "engine/math_kernels.h"
+#include "engine/normal_quantile.h"
 
 namespace carecast::engine {
 namespace {
@@ -136,6 +137,52 @@ TEST(MathKernels, LanesEqualTheScalarKernels) {
       ASSERT_EQ(s2[l], 1.0 / (1.0 + exp_kernel(-clamped))) << s[l];
     }
   }
+}
+
+// The normal quantile on lanes equals the scalar kernel, with lanes of both branches of PPND16
+// (centre and tails, r on both sides of 5) mixed in one vector, and at the edges: p = 0, 1, 1/2,
+// the centre's bounds 0.075 and 0.925, tails as small as 2^-1074.
+TEST(MathKernels, NormalQuantileLanesEqualTheScalarKernel) {
+  std::mt19937_64 rng(8);
+  std::uniform_real_distribution<double> unit(0.0, 1.0), exponent(-1074.0, -1.0);
+  const double edges[] = {0.0, 1.0, 0.5, 0.075, 0.925, std::nextafter(0.075, 0.0),
+                          std::nextafter(0.925, 1.0), std::exp(-25.0), 1 - std::exp(-25.0),
+                          0x1p-53, 1 - 0x1p-53, 0x1p-1074, std::numeric_limits<double>::min()};
+  std::size_t next_edge = 0;
+  for (int i = 0; i < 20000; ++i) {
+    Lanes<double> p;
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      switch (rng() % 4) {
+        case 0: p[l] = unit(rng); break;                          // mostly the centre
+        case 1: p[l] = std::exp2(exponent(rng)); break;           // a lower tail
+        case 2: p[l] = 1 - std::exp2(exponent(rng) / 20); break;  // an upper tail
+        default: p[l] = edges[next_edge++ % std::size(edges)]; break;
+      }
+    }
+    Lanes<double> z = p;
+    normal_quantile_lanes(z);
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      ASSERT_EQ(std::bit_cast<std::uint64_t>(z[l]),
+                std::bit_cast<std::uint64_t>(normal_quantile_kernel(p[l])))
+          << "p = " << p[l];
+    }
+  }
+  EXPECT_EQ(normal_quantile_kernel(0.0), -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(normal_quantile_kernel(1.0), std::numeric_limits<double>::infinity());
+  EXPECT_EQ(normal_quantile_kernel(0.5), 0.0);
+  // Subnormal tails: finite, continuous across the smallest normal number and monotone;
+  // Phi^-1(2^-1074) = -38.4674 (scipy.stats.norm.ppf).
+  const double smallest = std::numeric_limits<double>::min();
+  EXPECT_NEAR(normal_quantile_kernel(0x1p-1074), -38.4674, 1e-3);
+  EXPECT_NEAR(normal_quantile_kernel(std::nextafter(smallest, 0.0)),
+              normal_quantile_kernel(smallest), 1e-13);
+  double previous = normal_quantile_kernel(0x1p-1074);
+  for (double p = 0x1p-1073; p < 1e-300; p *= 1.5) {
+    const double z = normal_quantile_kernel(p);
+    ASSERT_GT(z, previous) << "p = " << p;
+    previous = z;
+  }
+  EXPECT_NEAR(normal_quantile_kernel(1 - 0x1p-53), -normal_quantile_kernel(0x1p-53), 1e-12);
 }
 
 TEST(MathKernels, LogisticSaturatesWithoutOverflow) {
