@@ -118,6 +118,8 @@ class CareWf::Draws {
     if (expected_) return;
     for (double& value : x) value = std::floor(value);
   }
+  // Whether floor() floors.
+  bool floors() const { return !expected_; }
   std::uint32_t trajectory(std::size_t lane) const { return address_.trajectory[lane]; }
 
  private:
@@ -151,6 +153,39 @@ class CareWf::Draws {
 // vectorises such a loop only where its stores cannot overlap what it reads, which it cannot
 // tell of two arrays in the scratch; and a scalar loop's 8 stores, read back by one vector load,
 // stall on store forwarding.
+
+namespace {
+
+// Every lane's value of one quantity as one gcc vector: the flows of a region and provider
+// (run_scenario) are written with these, for gcc leaves those lane loops largely scalar
+// (between the draws, its cost model sees lanes stored one by one and read back whole).
+using LaneVector = double __attribute__((vector_size(sizeof(Lanes<double>))));
+using LaneMask = std::int64_t __attribute__((vector_size(sizeof(Lanes<double>))));
+
+LaneVector load(const Lanes<double>& x) {
+  LaneVector v;
+  std::memcpy(&v, x.data(), sizeof v);
+  return v;
+}
+void store(Lanes<double>& x, const LaneVector& v) { std::memcpy(x.data(), &v, sizeof v); }
+bool any(const LaneMask& m) {
+  bool out = false;
+  for (std::size_t l = 0; l < kLanes; ++l) out |= m[l] != 0;
+  return out;
+}
+// std::max(0.0, x) in every lane: x where 0 < x, else +0.
+LaneVector at_least_zero(const LaneVector& x) { return LaneVector{} < x ? x : LaneVector{}; }
+// std::max(0.0, std::floor(x)) in every lane. Below 2^52 in size, floor is the truncation less
+// 1 where that rose above x (the truncation through int64, exact there); beyond, x is whole (or
+// NaN, which gives 0 as std::max does). -0 and every other x <= 0 give +0 as the scalar does.
+LaneVector floor_at_least_zero(const LaneVector& x) {
+  const LaneMask small = (x < 0x1.0p52) & (x > -0x1.0p52);
+  const LaneMask truncated = __builtin_convertvector(small ? x : LaneVector{}, LaneMask);
+  const LaneVector whole = __builtin_convertvector(truncated, LaneVector);
+  return at_least_zero(small ? (whole > x ? whole - 1.0 : whole) : x);
+}
+
+}  // namespace
 
 // Every lane's value of each parameter.
 struct CareWf::Parameters {
@@ -210,14 +245,15 @@ struct CareWf::MonthPrices {
 Lanes<double> client_hours(const CareWfConfig& c, const std::vector<double>& population,
                            std::size_t r, const Lanes<double>& multiplier,
                            const Lanes<double>& shock_factor) {
-  Lanes<double> hours{};
+  const LaneVector m = load(multiplier), shock = load(shock_factor);
+  LaneVector hours{};
   for (std::size_t a = 0; a < c.A(); ++a) {
     const double people = population[r * c.A() + a] * c.prevalence[a];  // the same in every lane
-    for (std::size_t l = 0; l < kLanes; ++l) {
-      hours[l] += people * multiplier[l] * shock_factor[l] * c.hours_per_week[a] * kWeeksPerMonth;
-    }
+    hours += people * m * shock * c.hours_per_week[a] * kWeeksPerMonth;
   }
-  return hours;
+  Lanes<double> out;
+  store(out, hours);
+  return out;
 }
 
 Lanes<double> initial_nlw(const CareWfConfig& c, const Lanes<double>& nlw0) {
@@ -523,7 +559,7 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
   }
 
   Lanes<double> x{}, y{}, wage_shock{}, unemployment_shock{}, growth_shock{};
-  Lanes<double> n{}, left_new{}, left_settled{}, promoted{}, vacant{}, hired{};
+  Lanes<double> n{}, left_new{}, left_settled{}, promoted{}, hired{};
   Lanes<double> unemployment{};
   MonthPrices& prices = s.prices;
 
@@ -649,47 +685,36 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
     for (std::size_t r = 0; r < R; ++r) {
       const Lanes<double> demand =
           client_hours(c, s.population, r, at(Param::prevalence_multiplier), s.shock_factor[r]);
-      Lanes<double> funded{};
-      for (std::size_t l = 0; l < kLanes; ++l) {
-        funded[l] = std::min(demand[l], s.budget[r][l] / prices.fee_avg[l]);
-      }
-      // Sums over the providers (named arrays, not a table of all the variables: gcc zeroes
-      // those in place but calls memset for a table).
-      Lanes<double> supplied_sum{}, delivered_sum{}, headcount_sum{}, vacancies_sum{},
-          leavers_sum{}, hires_sum{}, cost_sum{}, leakage_sum{}, wage_bill_sum{}, start_stock{},
-          wage_weight{};
+      const LaneVector demand_v = load(demand);
+      const LaneVector affordable = load(s.budget[r]) / load(prices.fee_avg);
+      const LaneVector funded = affordable < demand_v ? affordable : demand_v;  // std::min
+      // Sums over the providers.
+      LaneVector supplied_sum{}, delivered_sum{}, headcount_sum{}, vacancies_sum{}, leavers_sum{},
+          hires_sum{}, cost_sum{}, leakage_sum{}, wage_bill_sum{}, start_stock{}, wage_weight{};
+      const bool floors = draws.floors();
       for (std::size_t p = 0; p < P; ++p) {
         const std::size_t rp = r * P + p;
         const std::uint32_t site = kSiteFlow + static_cast<std::uint32_t>(rp) * 4;
-        Lanes<double> fresh = s.stock_new[rp], settled = s.stock_settled[rp];
-        const Lanes<double>& share = prices.share[p];
-        const Lanes<double>& hours_per_post = s.hours_per_post[p];
-        const Lanes<double>& fee = prices.fee[p];
-        const Lanes<double>& wage = prices.wage[p];
-        n = fresh;
+        const LaneVector fresh0 = load(s.stock_new[rp]), settled0 = load(s.stock_settled[rp]);
+        const LaneVector share = load(prices.share[p]), hours_per_post = load(s.hours_per_post[p]);
+        store(n, fresh0);
         draws.binomials(n, s.quit_new[p], site + Flow::leavers_new, t, left_new);
-        n = settled;
+        store(n, settled0);
         draws.binomials(n, s.quit_settled[p], site + Flow::leavers_settled, t, left_settled);
-        for (std::size_t l = 0; l < kLanes; ++l) n[l] = fresh[l] - left_new[l];
+        const LaneVector gone_new = load(left_new), gone_settled = load(left_settled);
+        store(n, fresh0 - gone_new);
         draws.binomials(n, s.progression, site + Flow::progression, t, promoted);
-        // Vacancies: posts less the staff who stay, floored (so that the loops vectorise, the
-        // floor on its own), then at least 0.
-        for (std::size_t l = 0; l < kLanes; ++l) {
-          const double posts = share[l] * funded[l] / hours_per_post[l];
-          vacant[l] = posts - (fresh[l] + settled[l] - left_new[l] - left_settled[l]);
-        }
-        draws.floor(vacant);
-        for (std::size_t l = 0; l < kLanes; ++l) vacant[l] = std::max(0.0, vacant[l]);
-        n = vacant;
+        // Vacancies: posts less the staff who stay, floored (draws.floor()), then at least 0.
+        const LaneVector short_of = share * funded / hours_per_post -
+                                    (fresh0 + settled0 - gone_new - gone_settled);
+        const LaneVector vacant = floors ? floor_at_least_zero(short_of) : at_least_zero(short_of);
+        store(n, vacant);
         draws.binomials(n, s.fill[p], site + Flow::hiring, t, hired);
-        bool negative = false;
-        for (std::size_t l = 0; l < kLanes; ++l) {
-          start_stock[l] += fresh[l] + settled[l];
-          fresh[l] += hired[l] - left_new[l] - promoted[l];
-          settled[l] += promoted[l] - left_settled[l];
-          negative |= (fresh[l] < 0.0) | (settled[l] < 0.0);  // without a branch per lane
-        }
-        if (negative) [[unlikely]] {
+        const LaneVector up = load(promoted), in = load(hired);
+        start_stock += fresh0 + settled0;
+        const LaneVector fresh = fresh0 + (in - gone_new - up);
+        const LaneVector settled = settled0 + (up - gone_settled);
+        if (any((fresh < 0.0) | (settled < 0.0))) [[unlikely]] {
           for (std::size_t l = 0; l < kLanes; ++l) {
             if (fresh[l] < 0.0 || settled[l] < 0.0) {
               throw std::logic_error(fmt::format(
@@ -699,24 +724,24 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
             }
           }
         }
-        s.stock_new[rp] = fresh;
-        s.stock_settled[rp] = settled;
+        store(s.stock_new[rp], fresh);
+        store(s.stock_settled[rp], settled);
         // 8. Outputs of the provider.
-        for (std::size_t l = 0; l < kLanes; ++l) {
-          const double stock = fresh[l] + settled[l];
-          const double supplied = (fresh[l] * productivity[l] + settled[l]) * hours_per_post[l];
-          const double delivered = std::min(supplied, share[l] * funded[l]);
-          supplied_sum[l] += supplied;
-          delivered_sum[l] += delivered;
-          headcount_sum[l] += stock;
-          vacancies_sum[l] += vacant[l] - hired[l];
-          leavers_sum[l] += left_new[l] + left_settled[l];
-          hires_sum[l] += hired[l];
-          cost_sum[l] += delivered * fee[l];
-          leakage_sum[l] += delivered * fee[l] * c.leakage[p];
-          wage_bill_sum[l] += stock * c.contract_hours[p] * kWeeksPerMonth * wage[l] * oncost1[l];
-          wage_weight[l] += stock * wage[l];
-        }
+        const LaneVector fee = load(prices.fee[p]), wage = load(prices.wage[p]);
+        const LaneVector stock = fresh + settled;
+        const LaneVector supplied = (fresh * load(productivity) + settled) * hours_per_post;
+        const LaneVector funded_share = share * funded;
+        const LaneVector delivered = funded_share < supplied ? funded_share : supplied;  // std::min
+        supplied_sum += supplied;
+        delivered_sum += delivered;
+        headcount_sum += stock;
+        vacancies_sum += vacant - in;
+        leavers_sum += gone_new + gone_settled;
+        hires_sum += in;
+        cost_sum += delivered * fee;
+        leakage_sum += delivered * fee * c.leakage[p];
+        wage_bill_sum += stock * c.contract_hours[p] * kWeeksPerMonth * wage * load(oncost1);
+        wage_weight += stock * wage;
       }
       // This month's outputs of region r, v[var][l]: every variable set here.
       std::array<Lanes<double>, kVarCount> v;
