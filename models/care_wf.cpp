@@ -168,10 +168,16 @@ LaneVector load(const Lanes<double>& x) {
   return v;
 }
 void store(Lanes<double>& x, const LaneVector& v) { std::memcpy(x.data(), &v, sizeof v); }
+// Whether any lane of m is set: halves ORed together, in registers (a loop over the lanes moves
+// each lane out of its register on its own).
 bool any(const LaneMask& m) {
-  bool out = false;
-  for (std::size_t l = 0; l < kLanes; ++l) out |= m[l] != 0;
-  return out;
+  static_assert(kLanes == 8);
+  using Half = std::int64_t __attribute__((vector_size(4 * sizeof(std::int64_t))));
+  using Quarter = std::int64_t __attribute__((vector_size(2 * sizeof(std::int64_t))));
+  const Half h =
+      __builtin_shufflevector(m, m, 0, 1, 2, 3) | __builtin_shufflevector(m, m, 4, 5, 6, 7);
+  const Quarter q = __builtin_shufflevector(h, h, 0, 1) | __builtin_shufflevector(h, h, 2, 3);
+  return (q[0] | q[1]) != 0;
 }
 // std::max(0.0, x) in every lane: x where 0 < x, else +0.
 LaneVector at_least_zero(const LaneVector& x) { return LaneVector{} < x ? x : LaneVector{}; }
@@ -705,8 +711,8 @@ void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
         store(n, fresh0 - gone_new);
         draws.binomials(n, s.progression, site + Flow::progression, t, promoted);
         // Vacancies: posts less the staff who stay, floored (draws.floor()), then at least 0.
-        const LaneVector short_of = share * funded / hours_per_post -
-                                    (fresh0 + settled0 - gone_new - gone_settled);
+        const LaneVector short_of =
+            share * funded / hours_per_post - (fresh0 + settled0 - gone_new - gone_settled);
         const LaneVector vacant = floors ? floor_at_least_zero(short_of) : at_least_zero(short_of);
         store(n, vacant);
         draws.binomials(n, s.fill[p], site + Flow::hiring, t, hired);
