@@ -181,14 +181,13 @@ bool any(const LaneMask& m) {
 }
 // std::max(0.0, x) in every lane: x where 0 < x, else +0.
 LaneVector at_least_zero(const LaneVector& x) { return LaneVector{} < x ? x : LaneVector{}; }
-// std::max(0.0, std::floor(x)) in every lane. Below 2^52 in size, floor is the truncation less
-// 1 where that rose above x (the truncation through int64, exact there); beyond, x is whole (or
-// NaN, which gives 0 as std::max does). -0 and every other x <= 0 give +0 as the scalar does.
+// std::max(0.0, std::floor(x)) in every lane. On (-1, 2^52) that is the truncation (through
+// int64, exact there) at least 0; elsewhere x at least 0, for x is whole beyond (or at most -1,
+// or NaN, each giving +0 as std::max does).
 LaneVector floor_at_least_zero(const LaneVector& x) {
-  const LaneMask small = (x < 0x1.0p52) & (x > -0x1.0p52);
-  const LaneMask truncated = __builtin_convertvector(small ? x : LaneVector{}, LaneMask);
-  const LaneVector whole = __builtin_convertvector(truncated, LaneVector);
-  return at_least_zero(small ? (whole > x ? whole - 1.0 : whole) : x);
+  const LaneMask in_range = (x > -1.0) & (x < 0x1.0p52);
+  const LaneMask truncated = __builtin_convertvector(in_range ? x : LaneVector{}, LaneMask);
+  return at_least_zero(in_range ? __builtin_convertvector(truncated, LaneVector) : x);
 }
 
 }  // namespace
