@@ -1,5 +1,6 @@
 // The model step: care_wf on the default West Midlands data, one batch of trajectories (the
-// model's lanes, as the runner calls it) at a time, without the runner's reductions.
+// model's lanes, as the runner calls it) at a time, its outputs written in the runner's layout,
+// without the runner's reductions.
 //
 //   CareWf/baseline/trajectory        Simulator::simulate_batch() of batch_size() trajectories of
 //                                     the baseline scenario (data/scenarios/wm_baseline.toml,
@@ -31,6 +32,26 @@ namespace {
 namespace engine = carecast::engine;
 namespace models = carecast::models;
 
+// Where the runner has a batch written (engine/runner.cpp): a stage starting on a cache line,
+// cell by cell, the batch's values of a cell side by side (for a full batch of 8, one line per
+// cell).
+class Stage {
+ public:
+  Stage(std::size_t cells, std::size_t batch)
+      : values_(cells * batch + kLineDoubles), batch_(batch) {}
+  engine::BatchOutput output() {
+    const auto address = reinterpret_cast<std::uintptr_t>(values_.data());
+    const std::uintptr_t aligned = (address + kLineBytes - 1) / kLineBytes * kLineBytes;
+    return {values_.data() + (aligned - address) / sizeof(double), batch_, 1};
+  }
+  const double* data() const { return values_.data(); }
+
+ private:
+  static constexpr std::size_t kLineBytes = 64, kLineDoubles = kLineBytes / sizeof(double);
+  std::vector<double> values_;
+  std::size_t batch_;
+};
+
 void Trajectory(benchmark::State& state, bool all_scenarios) {
   const auto doc = carecast::bench::default_document(all_scenarios);
   const auto settings = engine::read_run_settings(doc);
@@ -38,12 +59,11 @@ void Trajectory(benchmark::State& state, bool all_scenarios) {
   const auto& layout = model->layout();
   auto scratch = model->make_scratch();
   const std::size_t batch = model->batch_size();
-  std::vector<double> out(layout.cells() * batch);
+  Stage out(layout.cells(), batch);
   std::vector<double> parameters(layout.scenarios.size() * layout.parameters.size() * batch);
   std::uint32_t first = 0;
   for (auto _ : state) {
-    model->simulate_batch(settings.seed, first, batch, *scratch,
-                          engine::BatchOutput::contiguous(out, layout.cells()), parameters, {});
+    model->simulate_batch(settings.seed, first, batch, *scratch, out.output(), parameters, {});
     first += static_cast<std::uint32_t>(batch);
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
@@ -70,9 +90,9 @@ void Replay(benchmark::State& state) {
   const auto& layout = model->layout();
   auto scratch = model->make_scratch();
   const std::size_t batch = model->batch_size();
-  std::vector<double> out(layout.cells() * batch);
+  Stage out(layout.cells(), batch);
   std::vector<double> parameters(layout.scenarios.size() * layout.parameters.size() * batch);
-  const auto into = engine::BatchOutput::contiguous(out, layout.cells());
+  const auto into = out.output();
   std::vector<models::DrawTape> tapes(kTapes);
   const auto first = [&](std::uint32_t j) { return j * static_cast<std::uint32_t>(batch); };
   for (std::uint32_t j = 0; j < kTapes; ++j) {
