@@ -132,19 +132,13 @@ static_assert(sizeof(D8) == 64 && sizeof(I8) == 64 && sizeof(U8) == 64);
 
 // The scalar sampler's choices (engine/samplers.h).
 constexpr double kBtrsThreshold = kBinomialBtrsThreshold;
-constexpr int kInversionCap = static_cast<int>(kBinomialInversionCap);
-constexpr double kInversionCapD = kInversionCap;
+constexpr double kInversionCapD = static_cast<double>(kBinomialInversionCap);
 
 // BTRS attempts made on the lanes together; a lane still drawing after them (probability below
 // 2^-16) finishes in the scalar code.
 constexpr int kVectorAttempts = 16;
 
-// 1 / x, the same table as the scalar inversion's.
-constexpr auto kReciprocals = [] {
-  std::array<double, kInversionCap + 2> table{};
-  for (std::size_t x = 1; x < table.size(); ++x) table[x] = 1.0 / static_cast<double>(x);
-  return table;
-}();
+using binomial_detail::kReciprocals;  // the scalar inversion's table
 
 inline D8 load(const Lanes<double>& x) {
   D8 v;

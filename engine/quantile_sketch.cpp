@@ -136,19 +136,7 @@ void QuantileSketch::Store::reshape(std::int32_t lo, std::int32_t hi) {
 }
 
 void QuantileSketch::Store::grow_and_add(std::int32_t index, std::int32_t floor) {
-  if (size_ == 0) {
-    reshape(std::max(index - 8, floor), index + 7);
-  } else {
-    std::int32_t lo = offset_;
-    std::int32_t hi = offset_ + static_cast<std::int32_t>(size_) - 1;
-    const auto extra = 8 + static_cast<std::int32_t>(size_ / 8);
-    if (index < lo) {
-      lo = std::max(index - extra, floor);
-    } else {
-      hi = index + extra;
-    }
-    reshape(lo, hi);
-  }
+  cover(index, index, floor);
   ++block_[1 + static_cast<std::uint32_t>(index - offset_)];
 }
 

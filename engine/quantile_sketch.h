@@ -218,8 +218,9 @@ class alignas(64) QuantileSketch {
     void collapse(std::int32_t floor) {
       if (offset_ < floor && size_ > 0) [[unlikely]] collapse_below(floor);
     }
-    // Makes the window contain [lo, hi] (floor <= lo <= hi), reshaping at most once, with the
-    // slack of grow_and_add() on each side that grows.
+    // Makes the window contain [lo, hi] (floor <= lo <= hi), reshaping at most once, with slack
+    // on each side that grows (8 + size/8 bins; a first window gets 8 below and 7 above), never
+    // below floor.
     void cover(std::int32_t lo, std::int32_t hi, std::int32_t floor);
     // Asks for the cache lines of a window of up to 1024 bins (a hint; changes nothing).
     void prefetch() const {

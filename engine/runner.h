@@ -8,8 +8,8 @@
 // "better than the base" counts (integers) are merged at the end. Every scenario other than the
 // base is also summarised as its per-trajectory difference from the base. So the summaries are
 // bit-identical for any thread count and any power-of-two block size. Memory grows with the
-// number of trajectories only through the cascade's depth and the sketches' range (see
-// docs/engine.md).
+// number of trajectories only through the cascade's depth and the sketches' range, which is
+// capped (see docs/engine.md).
 #pragma once
 
 #include <cstdint>
@@ -40,10 +40,11 @@ struct RunnerOptions {
 
 // The automatic block size: the largest power of two in [16, 128] whose block buffer (one
 // double per summarised cell and trajectory) stays within 64 MiB, so that each cell's sketch
-// and moments receive many values at once. (Measured on the default data, 2 threads: the
-// baseline alone, 16,320 cells, runs as fast at 64 as at 128 or 256; its four scenarios with
-// their differences, 114,240 cells, run 1.3x faster at 64 than at 16, for 79 MiB more memory.)
-// Results do not depend on it.
+// and moments receive many values at once. (Measured on the default data: the baseline alone,
+// 16,320 cells, 4,096 trajectories on 1 thread, took 1.58-1.74 s in blocks of 128 against
+// 1.70-1.88 s at 64, 1.81-2.05 s at 32, 1.64-1.73 s at 256 and 1.92-2.01 s at 512; its four
+// scenarios with their differences, 114,240 cells, ran 1.3x faster at 64 than at 16 on 2
+// threads, for 79 MiB more memory.) Results do not depend on it.
 std::uint32_t block_size_for(const OutputLayout& layout);
 
 // Fills the summaries, the paired comparisons with the base scenario, the saved trajectories

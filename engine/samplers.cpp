@@ -298,12 +298,7 @@ BinomialSetup make_setup(const char* function, std::int64_t n,
   return setup;
 }
 
-// 1 / x for x <= kInversionCap + 1: the inversion search multiplies instead of dividing.
-constexpr auto kReciprocals = [] {
-  std::array<double, kInversionCap + 2> table{};
-  for (std::size_t x = 1; x < table.size(); ++x) table[x] = 1.0 / static_cast<double>(x);
-  return table;
-}();
+using binomial_detail::kReciprocals;
 
 // Sequential search from 0: subtracts pmf(0), pmf(1), ... from u until it is used up, two
 // counts per round. The search for 8 lanes at once (engine/lane_samplers.cpp) makes the same
@@ -356,10 +351,13 @@ bool btrs_accepts(const BinomialSetup& setup, double v, std::int64_t k) {
   return std::log(v) <= log_ratio;
 }
 
+}  // namespace
+
 // Hörmann (1993), algorithm BTRS, with the one-uniform first step that the same paper uses in its
 // algorithm BTRD. `v` is the first uniform of attempt number `attempt` (counted from 0), already
 // drawn from `stream`; the rest of the draw comes from `stream`.
-std::int64_t btrs_from(RandomStream& stream, const BinomialSetup& setup, double v, int attempt) {
+std::int64_t finish_btrs(RandomStream& stream, const BinomialSetup& setup, double v,
+                         int attempt) {
   for (;;) {
     double u;
     if (v <= setup.u_rv_r) {
@@ -392,11 +390,6 @@ std::int64_t btrs_from(RandomStream& stream, const BinomialSetup& setup, double 
   }
 }
 
-std::int64_t sample_btrs(RandomStream& stream, const BinomialSetup& setup) {
-  return btrs_from(stream, setup, stream.uniform(), 0);
-}
-
-}  // namespace
 
 // ---- Helpers ----
 
@@ -510,13 +503,8 @@ std::int64_t sample_binomial(RandomStream& stream, const BinomialSetup& setup) {
   if (setup.method == BinomialSetup::Method::kConstant) return setup.constant;
   const std::int64_t x = setup.method == BinomialSetup::Method::kInversion
                              ? sample_by_inversion(stream, setup)
-                             : sample_btrs(stream, setup);
+                             : finish_btrs(stream, setup, stream.uniform());
   return setup.mirrored ? setup.n - x : x;
-}
-
-std::int64_t finish_btrs(RandomStream& stream, const BinomialSetup& setup, double v,
-                         int attempt) {
-  return btrs_from(stream, setup, v, attempt);
 }
 
 std::int64_t sample_binomial(RandomStream& stream, std::int64_t n,

@@ -90,6 +90,14 @@ struct BinomialProbability {
 BinomialProbability make_binomial_probability(double p);
 
 namespace binomial_detail {
+// 1 / x for x <= kBinomialInversionCap + 1 (the inversion search, which takes two counts a round,
+// multiplies by these instead of dividing); one table for the scalar search and the lanes'.
+inline constexpr auto kReciprocals = [] {
+  std::array<double, kBinomialInversionCap + 2> table{};
+  for (std::size_t x = 1; x < table.size(); ++x) table[x] = 1.0 / static_cast<double>(x);
+  return table;
+}();
+
 // make_binomial_probability(p) with its logarithm log_q = log1p_kernel(-min(p, 1 - p))
 // (engine/math_kernels.h) computed by the caller, for several p at once
 // (make_binomial_probability_lanes); p must already be checked.
@@ -99,10 +107,10 @@ BinomialProbability probability_with_log(double p, double log_q);
 // The constants of one binomial(n, p), for drawing many variates with the same parameters.
 // make_binomial_setup() fills the fields; callers treat them as opaque (only tests look inside).
 //
-// p' = min(p, 1 - p) is sampled and mirrored (n - x) when p > 1/2. n * p' < 20 uses sequential
-// inversion from 0 (one uniform); n * p' >= 20 uses Hörmann's BTRS (transformed rejection with
-// squeeze, 1993), on average 2.0 uniforms near n p' = 20 falling to 1.4 for large n p'. n == 0,
-// p == 0 and p == 1 consume no uniforms.
+// p' = min(p, 1 - p) is sampled and mirrored (n - x) when p > 1/2. n * p' <
+// kBinomialBtrsThreshold uses sequential inversion from 0 (one uniform); from there on, Hörmann's
+// BTRS (transformed rejection with squeeze, 1993), whose average of uniforms per draw falls from
+// 2.0 near n p' = 20 to 1.4 for large n p'. n == 0, p == 0 and p == 1 consume no uniforms.
 struct BinomialSetup {
   enum class Method : std::uint8_t { kConstant, kInversion, kBtrs };
 
