@@ -1,6 +1,7 @@
 // Elementary functions on lanes: engine/math_kernels.h applied to the kLanes values of a
 // Lanes<double> with vector instructions, each lane bit for bit what the scalar kernel gives.
-// For models that step trajectories in lanes and need exp or log of every lane's value.
+// For models that step trajectories in lanes and need exp, log or the normal quantile of every
+// lane's value.
 #pragma once
 
 #include <cstdint>

@@ -44,7 +44,8 @@ struct RunnerOptions {
 // 16,320 cells, 4,096 trajectories on 1 thread, took 1.58-1.74 s in blocks of 128 against
 // 1.70-1.88 s at 64, 1.81-2.05 s at 32, 1.64-1.73 s at 256 and 1.92-2.01 s at 512; its four
 // scenarios with their differences, 114,240 cells, ran 1.3x faster at 64 than at 16 on 2
-// threads, for 79 MiB more memory.) Results do not depend on it.
+// threads, for 79 MiB more memory, when that was last measured, before the baseline figures.)
+// Results do not depend on it.
 std::uint32_t block_size_for(const OutputLayout& layout);
 
 // Fills the summaries, the paired comparisons with the base scenario, the saved trajectories
