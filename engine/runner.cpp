@@ -7,10 +7,6 @@
 #include <oneapi/tbb/partitioner.h>
 #include <oneapi/tbb/task_arena.h>
 
-#if defined(__AVX__)
-#include <immintrin.h>
-#endif
-
 #include <algorithm>
 #include <bit>
 #include <limits>
@@ -25,25 +21,25 @@ namespace carecast::engine {
 namespace {
 
 // The cells summarised per trajectory: every scenario's outputs, then, for each scenario other
-// than the base (in order), its difference from the base.
+// than the base (in order), its difference from the base; numbered over the run (as
+// OutputLayout::index, the differences after the outputs) or within one month (as
+// OutputLayout::month_index, the differences after the outputs likewise).
 struct Cells {
   Cells(const OutputLayout& layout, std::size_t base_scenario)
       : per_scenario(layout.cells_per_scenario()),
         scenarios(layout.scenarios.size()),
         base(base_scenario),
         outputs(layout.cells()),
-        total(outputs + (scenarios - 1) * per_scenario) {}
+        total(outputs + (scenarios - 1) * per_scenario),
+        month_outputs(layout.cells_per_month()),
+        month_total(month_outputs + (scenarios - 1) * (month_outputs / scenarios)) {}
 
   // The scenario whose difference occupies diff slot k.
   std::size_t diff_scenario(std::size_t k) const { return k < base ? k : k + 1; }
 
   std::size_t per_scenario, scenarios, base, outputs, total;
+  std::size_t month_outputs, month_total;
 };
-
-// Cells whose sketches are made before their moments are summarised together: few enough that
-// their rows of the block buffer (8 KiB for 8 cells at 128 trajectories) are still in the L1
-// cache when summarise_cells reads them.
-constexpr std::size_t kCellGroup = kCellsAtOnce;
 
 constexpr std::size_t kLineBytes = 64;
 constexpr std::size_t kLineDoubles = kLineBytes / sizeof(double);
@@ -60,32 +56,35 @@ struct Worker {
   Worker(const Simulator& simulator, const Cells& cells, std::size_t block)
       : scratch(simulator.make_scratch()),
         batch(simulator.batch_size()),
-        parameters(simulator.layout().scenarios.size() * simulator.layout().parameters.size() *
-                   batch),
+        values(simulator.layout().scenarios.size() * simulator.layout().parameters.size()),
+        parameters(values * block),
         given(parameters.size()),
-        buffer(cells.total * block + kLineDoubles),
-        stage(cells.outputs * batch + kLineDoubles),
+        buffer(cells.month_total * block + kLineDoubles),
         sketches(cells.total),
-        better_counts(cells.total - cells.outputs, 0) {}
+        better_counts(cells.total - cells.outputs, 0) {
+    for (std::size_t first = 0; first < block; first += batch) {
+      states.push_back(simulator.make_batch_state());
+    }
+  }
 
   std::unique_ptr<SimulatorScratch> scratch;
   std::size_t batch;                        // trajectories simulated together
-  std::vector<double> parameters;
+  std::vector<std::unique_ptr<BatchState>> states;  // one per batch of a block
+  std::size_t values;                       // parameter values per trajectory
+  std::vector<double> parameters;           // [trajectory in block][scenario][parameter]
   std::vector<double> given;                // caller-supplied parameter values (NaN: draw)
-  std::vector<double> buffer;  // [cell][trajectory in block], from block_data() on
-  double* block_data() { return align_to_line(buffer.data()); }
-  const double* block_data() const { return align_to_line(buffer.data()); }
-  // The batch's outputs, [cell][trajectory in batch], starting at a cache-line boundary: the
-  // model writes here (a small, cached area), then each cell's batch goes to the block buffer as
-  // one whole line (see copy_batch).
-  std::vector<double> stage;
-  double* staged() { return align_to_line(stage.data()); }
+  // One month of the block's outputs, [month cell][trajectory in block], from month_data() on
+  // (a cache-line boundary): the batches write their lanes side by side, then each cell's row is
+  // summarised while still in the cache.
+  std::vector<double> buffer;
+  double* month_data() { return align_to_line(buffer.data()); }
+  const double* month_data() const { return align_to_line(buffer.data()); }
   std::vector<QuantileSketch> sketches;     // [cell]
   std::vector<std::uint64_t> better_counts; // [diff cell]
 };
 
 constexpr double kDraw = std::numeric_limits<double>::quiet_NaN();  // "no value given"
-constexpr std::size_t kBlockBufferBytes = std::size_t{64} << 20;
+constexpr std::size_t kMonthBufferBytes = std::size_t{4} << 20;
 constexpr std::uint32_t kMinBlock = 16, kMaxBlock = 128;
 
 void check(const Simulator& simulator, const RunnerOptions& options) {
@@ -156,77 +155,82 @@ RunResult empty_result(const OutputLayout& layout, const RunnerOptions& options)
   return result;
 }
 
-// Copies trajectory i's outputs (column `column` of the block buffer) and parameters (the
-// batch's j-th) into the saved arrays.
-void save(const OutputLayout& layout, const Worker& worker, std::size_t block, std::size_t column,
-          std::size_t j, std::uint64_t i, RunResult& result) {
+// Copies month t of the block's trajectories that are saved (those of index below
+// result.saved_trajectories) into the saved arrays, and in month 0 their parameters.
+void save(const OutputLayout& layout, const Worker& worker, std::size_t block, std::uint64_t begin,
+          std::size_t count, int t, RunResult& result) {
+  if (begin >= result.saved_trajectories) return;
+  const std::size_t saved = static_cast<std::size_t>(
+      std::min<std::uint64_t>(count, result.saved_trajectories - begin));
   const std::size_t S = layout.scenarios.size(), V = layout.variables.size();
-  const std::size_t plane = static_cast<std::size_t>(layout.months) * layout.regions.size();
-  const std::size_t K = layout.parameters.size();
+  const std::size_t R = layout.regions.size(), K = layout.parameters.size();
+  const std::size_t plane = static_cast<std::size_t>(layout.months) * R;
   for (std::size_t s = 0; s < S; ++s) {
     for (std::size_t v = 0; v < V; ++v) {
-      const double* from = worker.block_data() + (s * V + v) * plane * block + column;
-      float* to = result.trajectory[s][v].data() + i * plane;
-      for (std::size_t c = 0; c < plane; ++c) to[c] = static_cast<float>(from[c * block]);
-    }
-    std::copy_n(worker.parameters.data() + (j * S + s) * K, K,
-                result.parameter_values[s].data() + i * K);
-  }
-}
-
-// Moves the staged outputs of the batch's `count` trajectories into columns first, first + 1,
-// ... of the block buffer. The buffer (megabytes) is written once per block and read once when
-// the block is summarised; a full batch of 8 is one whole cache line per cell, written with a
-// non-temporal store where the CPU has one, so no line is read from memory just to be overwritten.
-void copy_batch(const Cells& cells, std::size_t block, std::size_t count, std::size_t first,
-                Worker& w) {
-  const double* from = w.staged();
-  double* to = w.block_data() + first;
-#if defined(__AVX__)
-  const bool lines = w.batch == kLineDoubles && count == kLineDoubles &&
-                     reinterpret_cast<std::uintptr_t>(to) % kLineBytes == 0 &&
-                     (block * sizeof(double)) % kLineBytes == 0;
-  if (lines) {
-    for (std::size_t c = 0; c < cells.outputs; ++c) {
-      const double* line = from + c * kLineDoubles;
-      double* target = to + c * block;
-#if defined(__AVX512F__)
-      _mm512_stream_pd(target, _mm512_load_pd(line));
-#else
-      _mm256_stream_pd(target, _mm256_load_pd(line));
-      _mm256_stream_pd(target + 4, _mm256_load_pd(line + 4));
-#endif
-    }
-    _mm_sfence();
-    return;
-  }
-#endif
-  for (std::size_t c = 0; c < cells.outputs; ++c) {
-    std::copy_n(from + c * w.batch, count, to + c * block);
-  }
-}
-
-// Puts the differences from the base of the batch's `count` trajectories, whose outputs the
-// model wrote into columns first, first + 1, ... of the buffer, into the same columns of the
-// difference rows, and counts where each scenario is better than the base.
-void buffer_differences(const OutputLayout& layout, const Cells& cells, std::size_t block,
-                        std::size_t count, std::size_t first, Worker& w) {
-  const std::size_t plane = cells.per_scenario / layout.variables.size();
-  const double* base = w.block_data() + cells.base * cells.per_scenario * block + first;
-  for (std::size_t k = 0; k + 1 < cells.scenarios; ++k) {
-    const double* scenario =
-        w.block_data() + cells.diff_scenario(k) * cells.per_scenario * block + first;
-    const std::size_t diff_first = k * cells.per_scenario;
-    for (std::size_t c = 0; c < cells.per_scenario; ++c) {
-      double* row = w.block_data() + (cells.outputs + diff_first + c) * block + first;
-      const int better = layout.better[c / plane];
-      std::uint64_t wins = 0;
-      for (std::size_t j = 0; j < count; ++j) {
-        const double diff = scenario[c * block + j] - base[c * block + j];
-        row[j] = diff;
-        wins += (better > 0 && diff > 0.0) || (better < 0 && diff < 0.0);
+      for (std::size_t r = 0; r < R; ++r) {
+        const double* row = worker.month_data() + layout.month_index(s, v, r) * block;
+        float* to = result.trajectory[s][v].data() + begin * plane +
+                    static_cast<std::size_t>(t) * R + r;
+        for (std::size_t j = 0; j < saved; ++j) to[j * plane] = static_cast<float>(row[j]);
       }
-      w.better_counts[diff_first + c] += wins;
+    }
+    if (t != 0) continue;
+    for (std::size_t j = 0; j < saved; ++j) {
+      std::copy_n(worker.parameters.data() + (j * S + s) * K, K,
+                  result.parameter_values[s].data() + (begin + j) * K);
+    }
+  }
+}
+
+// Puts the differences from the base of month t of the block's `count` trajectories into the
+// month buffer's difference rows, and counts where each scenario is better than the base.
+void buffer_differences(const OutputLayout& layout, const Cells& cells, std::size_t block,
+                        std::size_t count, int t, Worker& w) {
+  const std::size_t V = layout.variables.size(), R = layout.regions.size();
+  for (std::size_t k = 0; k + 1 < cells.scenarios; ++k) {
+    const std::size_t s = cells.diff_scenario(k);
+    for (std::size_t v = 0; v < V; ++v) {
+      const int better = layout.better[v];
+      for (std::size_t r = 0; r < R; ++r) {
+        const double* base = w.month_data() + layout.month_index(cells.base, v, r) * block;
+        const double* scenario = w.month_data() + layout.month_index(s, v, r) * block;
+        double* row =
+            w.month_data() + (cells.month_outputs + (k * V + v) * R + r) * block;
+        std::uint64_t wins = 0;
+        for (std::size_t j = 0; j < count; ++j) {
+          const double diff = scenario[j] - base[j];
+          row[j] = diff;
+          wins += (better > 0 && diff > 0.0) || (better < 0 && diff < 0.0);
+        }
+        w.better_counts[k * cells.per_scenario +
+                        (v * static_cast<std::size_t>(layout.months) + static_cast<std::size_t>(t)) * R + r] += wins;
+      }
+    }
+  }
+}
+
+// Adds month t of the block's `count` trajectories to the sketches and the block's moment
+// nodes: each row of the month buffer once, for its sketch and its moments together. A
+// (scenario, variable)'s regions are adjacent cells both in the month and over the run, so they
+// are summarised as a group (summarise_cells), their rows still in the L1 cache.
+void summarise_month(const OutputLayout& layout, const Cells& cells, std::size_t block,
+                     std::size_t count, int t, std::span<Moments> nodes, Worker& w) {
+  const std::size_t V = layout.variables.size(), R = layout.regions.size();
+  const std::size_t month = static_cast<std::size_t>(t);
+  const auto group = [&](std::size_t month_cell, std::size_t cell) {
+    const double* rows = w.month_data() + month_cell * block;
+    for (std::size_t r = 0; r < R; ++r) {
+      w.sketches[cell + r].add_all(std::span(rows + r * block, count));
+    }
+    summarise_cells(rows, block, R, count, nodes, cell);
+  };
+  for (std::size_t s = 0; s < cells.scenarios; ++s) {
+    for (std::size_t v = 0; v < V; ++v) group(layout.month_index(s, v, 0), layout.index(s, v, month, 0));
+  }
+  for (std::size_t k = 0; k + 1 < cells.scenarios; ++k) {
+    for (std::size_t v = 0; v < V; ++v) {
+      group(cells.month_outputs + (k * V + v) * R,
+            cells.outputs + k * cells.per_scenario + layout.index(0, v, month, 0));
     }
   }
 }
@@ -234,9 +238,11 @@ void buffer_differences(const OutputLayout& layout, const Cells& cells, std::siz
 }  // namespace
 
 std::uint32_t block_size_for(const OutputLayout& layout) {
-  const std::size_t cells = layout.cells() + (layout.scenarios.size() - 1) * layout.cells_per_scenario();
+  const Cells cells(layout, 0);
   std::uint32_t block = kMaxBlock;
-  while (block > kMinBlock && cells * block * sizeof(double) > kBlockBufferBytes) block /= 2;
+  while (block > kMinBlock && cells.month_total * block * sizeof(double) > kMonthBufferBytes) {
+    block /= 2;
+  }
   return block;
 }
 
@@ -270,41 +276,36 @@ RunResult run(const Simulator& simulator, const RunnerOptions& options) {
             Worker& w = *slot;
             for (std::uint64_t b = range.begin(); b != range.end(); ++b) {
               const std::uint64_t begin = b * block, end = std::min(n, begin + block);
-              for (std::uint64_t i = begin; i < end; i += w.batch) {
-                const std::size_t count = std::min<std::uint64_t>(w.batch, end - i);
-                const std::size_t values = w.parameters.size() / w.batch;
-                if (options.given_parameters) {
-                  std::fill(w.given.begin(), w.given.end(), kDraw);
-                  for (std::size_t j = 0; j < count; ++j) {
-                    options.given_parameters(i + j,
-                                             std::span(w.given).subspan(j * values, values));
-                  }
-                }
-                const BatchOutput into{w.staged(), w.batch, 1};
-                simulator.simulate_batch(
-                    options.seed, static_cast<std::uint32_t>(i), count, *w.scratch, into,
-                    std::span(w.parameters).first(count * values),
-                    options.given_parameters
-                        ? std::span<const double>(w.given).first(count * values)
-                        : std::span<const double>());
-                copy_batch(cells, block, count, i - begin, w);
-                buffer_differences(layout, cells, block, count, i - begin, w);
-                for (std::size_t j = 0; j < count && i + j < result.saved_trajectories; ++j) {
-                  save(layout, w, block, i - begin + j, j, i + j, result);
+              const auto count = static_cast<std::size_t>(end - begin);
+              if (options.given_parameters) {
+                std::fill(w.given.begin(), w.given.end(), kDraw);
+                for (std::size_t j = 0; j < count; ++j) {
+                  options.given_parameters(begin + j,
+                                           std::span(w.given).subspan(j * w.values, w.values));
                 }
               }
-              // Each cell's values once, for its sketch and its moments together: the sketches
-              // of a group of cells, then the group's moments from its rows still in cache.
-              const std::size_t count = end - begin;
+              // The block's batches begin, then step a month at a time together: each month's
+              // outputs of the whole block are summarised while in the cache.
+              for (std::size_t j = 0, g = 0; j < count; j += w.batch, ++g) {
+                const std::size_t size = std::min(w.batch, count - j);
+                const std::size_t offset = j * w.values, length = size * w.values;
+                simulator.begin_batch(
+                    options.seed, static_cast<std::uint32_t>(begin + j), size, *w.scratch,
+                    *w.states[g], std::span(w.parameters).subspan(offset, length),
+                    options.given_parameters
+                        ? std::span<const double>(w.given).subspan(offset, length)
+                        : std::span<const double>());
+              }
               auto& nodes = finished[b - first];
               nodes = block_nodes(cells.total, count);
-              for (std::size_t c = 0; c < cells.total; c += kCellGroup) {
-                const std::size_t group = std::min(kCellGroup, cells.total - c);
-                const double* rows = w.block_data() + c * block;
-                for (std::size_t k = 0; k < group; ++k) {
-                  w.sketches[c + k].add_all(std::span(rows + k * block, count));
+              for (int t = 0; t < layout.months; ++t) {
+                for (std::size_t j = 0, g = 0; j < count; j += w.batch, ++g) {
+                  simulator.step(*w.scratch, *w.states[g], t,
+                                 BatchOutput{w.month_data() + j, block, 1});
                 }
-                summarise_cells(rows, block, group, count, nodes, c);
+                buffer_differences(layout, cells, block, count, t, w);
+                save(layout, w, block, begin, count, t, result);
+                summarise_month(layout, cells, block, count, t, nodes, w);
               }
               if (options.on_block) options.on_block(count);
             }

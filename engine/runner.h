@@ -1,15 +1,17 @@
 // Runs a Simulator over many trajectories in parallel and summarises the outputs.
 //
 // Work is cut into fixed blocks of `block_size` trajectories (a power of two). oneTBB runs the
-// blocks of a wave in parallel, each thread with its own model scratch and output buffer; the
-// model runs a batch of trajectories at a time (Simulator::simulate_batch) and each block's
-// outputs are buffered cell by cell; its means and variances come back as MomentCascade
-// subtrees pushed into the run's cascade in block order, and each thread's quantile sketches and
-// "better than the base" counts (integers) are merged at the end. Every scenario other than the
-// base is also summarised as its per-trajectory difference from the base. So the summaries are
-// bit-identical for any thread count and any power-of-two block size. Memory grows with the
-// number of trajectories only through the cascade's depth and the sketches' range, which is
-// capped (see docs/engine.md).
+// blocks of a wave in parallel, each thread with its own model scratch and month buffer. A block
+// begins its model batches (Simulator::begin_batch, batch_size() trajectories each), then steps
+// them all a month at a time (Simulator::step): each month's outputs of the whole block land in
+// the month buffer, cell by cell, and are summarised from there while still in the cache. A
+// block's means and variances come back as MomentCascade subtrees pushed into the run's
+// cascade in block order, and each thread's quantile sketches and "better than the base" counts
+// (integers) are merged at the end. Every scenario other than the base is also summarised as
+// its per-trajectory difference from the base. So the summaries are bit-identical for any
+// thread count and any power-of-two block size. Memory grows with the number of trajectories
+// only through the cascade's depth and the sketches' range, which is capped (see
+// docs/engine.md).
 #pragma once
 
 #include <cstdint>
@@ -38,14 +40,10 @@ struct RunnerOptions {
   std::function<void(std::uint64_t)> on_block;
 };
 
-// The automatic block size: the largest power of two in [16, 128] whose block buffer (one
-// double per summarised cell and trajectory) stays within 64 MiB, so that each cell's sketch
-// and moments receive many values at once. (Measured on the default data: the baseline alone,
-// 16,320 cells, 4,096 trajectories on 1 thread, took 1.58-1.74 s in blocks of 128 against
-// 1.70-1.88 s at 64, 1.81-2.05 s at 32, 1.64-1.73 s at 256 and 1.92-2.01 s at 512; its four
-// scenarios with their differences, 114,240 cells, ran 1.3x faster at 64 than at 16 on 2
-// threads, for 79 MiB more memory, when that was last measured, before the baseline figures.)
-// Results do not depend on it.
+// The automatic block size: the largest power of two in [16, 128] whose month buffer (one
+// double per summarised cell of a month and trajectory) stays within 4 MiB, so that each cell's
+// sketch and moments receive many values at once while the buffer stays in the cache. Results
+// do not depend on it.
 std::uint32_t block_size_for(const OutputLayout& layout);
 
 // Fills the summaries, the paired comparisons with the base scenario, the saved trajectories

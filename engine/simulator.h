@@ -33,6 +33,14 @@ struct OutputLayout {
     return variables.size() * static_cast<std::size_t>(months) * regions.size();
   }
   std::size_t cells() const { return scenarios.size() * cells_per_scenario(); }
+  // The cells of one month, numbered month_index(scenario, variable, region): what
+  // Simulator::step() writes.
+  std::size_t cells_per_month() const {
+    return scenarios.size() * variables.size() * regions.size();
+  }
+  std::size_t month_index(std::size_t scenario, std::size_t variable, std::size_t region) const {
+    return (scenario * variables.size() + variable) * regions.size() + region;
+  }
   std::size_t index(std::size_t scenario, std::size_t variable, std::size_t month,
                     std::size_t region) const {
     return ((scenario * variables.size() + variable) * static_cast<std::size_t>(months) + month) *
@@ -63,6 +71,12 @@ struct BatchOutput {
 class SimulatorScratch {
  public:
   virtual ~SimulatorScratch() = default;
+};
+
+// Where a batch stepped month by month stands (see Simulator::begin_batch).
+class BatchState {
+ public:
+  virtual ~BatchState() = default;
 };
 
 class Simulator {
@@ -110,6 +124,22 @@ class Simulator {
       for (std::size_t c = 0; c < cells; ++c) out.at(j, c) = one[c];
     }
   }
+
+  // The same batch a month at a time, so that a caller can summarise each month while its
+  // outputs are still in the cache: begin_batch() takes simulate_batch()'s arguments but the
+  // output, draws the parameters into `parameters` and sets `state` at the start of month 0; then
+  // step() for t = 0, 1, ..., months - 1 in turn runs month t of every scenario and writes cell
+  // month_index(scenario, variable, region) of month t of the j-th trajectory to out.at(j, cell).
+  // The outputs are bit for bit simulate_batch()'s. A `state` comes from make_batch_state() and
+  // may be reused for any number of batches, one at a time; `scratch` may be shared by batches
+  // stepped in turn. These defaults run the whole batch in begin_batch() and hand out its months
+  // from there; a model that keeps its state between months overrides all three.
+  virtual std::unique_ptr<BatchState> make_batch_state() const;
+  virtual void begin_batch(std::uint64_t seed, std::uint32_t first, std::size_t count,
+                           SimulatorScratch& scratch, BatchState& state,
+                           std::span<double> parameters, std::span<const double> given) const;
+  virtual void step(SimulatorScratch& scratch, BatchState& state, int month,
+                    const BatchOutput& out) const;
 };
 
 }  // namespace carecast::engine

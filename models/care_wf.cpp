@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include "engine/lane_math.h"
@@ -268,31 +269,24 @@ Lanes<double> initial_nlw(const CareWfConfig& c, const Lanes<double>& nlw0) {
   return nlw;
 }
 
+// What a batch's scenarios share while one of them is set up or stepped: the base draws and the
+// initial state made from them, and one month's working values. Batches stepped in turn share it.
 struct CareWf::Scratch final : engine::SimulatorScratch {
   Scratch(std::size_t R, std::size_t P)
-      : budget0(R), stock0_new(R * P), stock0_settled(R * P), prices(P), hours_per_post(P),
-        budget(R), shock(R), shock_factor(R), demand_shock(R), stock_new(R * P),
-        stock_settled(R * P), turnover(2 * P), quit(2 * P), fill_rate(P), quit_new(P),
-        quit_settled(P), fill(P) {
+      : budget0(R), stock0_new(R * P), stock0_settled(R * P), prices(P), demand_shock(R),
+        turnover(2 * P), quit(2 * P), fill_rate(P), quit_new(P), quit_settled(P), fill(P) {
     Lanes<double> twelfth;
     twelfth.fill(1.0 / 12.0);
     engine::make_binomial_probability_lanes(twelfth, progression);
   }
 
-  // Every lane's parameters: of the base configuration, and of the scenario being run.
-  Parameters base, values;
+  // Every lane's parameters of the base configuration.
+  Parameters base;
   // Every lane's initial state, by region ([r]) and by region and provider ([r * P + p]).
   std::vector<Lanes<double>> budget0, stock0_new, stock0_settled;
   MonthPrices prices;
-  // Per provider, every lane's hours of one post in a month: fixed within a scenario.
-  std::vector<Lanes<double>> hours_per_post;
-  // Where a scenario stands. The population ([r * A + a]) is one for all lanes: every lane starts
-  // from population.initial and grows by the same factors.
-  std::vector<double> population;
-  // By region, every lane's: budget, log demand shock, its exp, and this month's shock variates.
-  std::vector<Lanes<double>> budget, shock, shock_factor, demand_shock;
-  // Staff by region and provider ([r * P + p]), every lane's side by side.
-  std::vector<Lanes<double>> stock_new, stock_settled;
+  // By region, every lane's demand shock variate of this month.
+  std::vector<Lanes<double>> demand_shock;
   // This month's, every lane's, shared by all regions: per provider and tenure ([2 * p + k]) the
   // annual and monthly leaving rates; per provider the fill probability; and these as binomial
   // probabilities.
@@ -300,6 +294,38 @@ struct CareWf::Scratch final : engine::SimulatorScratch {
   std::vector<engine::BinomialProbabilityLanes> quit_new, quit_settled, fill;
   // Monthly probability of progressing from new to settled staff, in every lane.
   engine::BinomialProbabilityLanes progression;
+};
+
+// Where one scenario of a batch stands at the start of a month, every lane's.
+struct CareWf::ScenarioState {
+  ScenarioState(std::size_t R, std::size_t P)
+      : budget(R), shock(R), shock_factor(R), stock_new(R * P), stock_settled(R * P),
+        hours_per_post(P) {}
+
+  // The scenario's parameters.
+  Parameters values;
+  // The population ([r * A + a]) is one for all lanes: every lane starts from
+  // population.initial and grows by the same factors.
+  std::vector<double> population;
+  // By region: budget, log demand shock and its exp.
+  std::vector<Lanes<double>> budget, shock, shock_factor;
+  // Staff by region and provider ([r * P + p]).
+  std::vector<Lanes<double>> stock_new, stock_settled;
+  // Per provider, the hours of one post in a month: fixed within a scenario.
+  std::vector<Lanes<double>> hours_per_post;
+  // The macro state (MODEL.md step 1): wage and unemployment AR(1) terms, the outside wage,
+  // unemployment, the wage floors, and the fiscal years begun (the same in every lane).
+  Lanes<double> xw{}, z{}, w_out{}, u{}, nlw{}, rlw{};
+  std::size_t fiscal_year = 0;
+  // What the months need of the parameters alone, made once: logit of u_mean, log(1 + cpi)
+  // (the inflation factor (1 + cpi)^(t / 12) is exp(t / 12 log(1 + cpi))) and 1 + oncost.
+  Lanes<double> logit_u_mean{}, log_inflation{}, oncost1{};
+};
+
+// A batch stepped month by month: its draws and every scenario's state.
+struct CareWf::Batch final : engine::BatchState {
+  std::optional<Draws> draws;
+  std::vector<ScenarioState> scenarios;
 };
 
 namespace {
@@ -379,6 +405,13 @@ CareWf::CareWf(std::vector<std::string> scenario_names, std::vector<CareWfConfig
 
 std::size_t CareWf::batch_size() const { return kLanes; }
 
+void CareWf::check_count(std::size_t count) {
+  if (count == 0 || count > kLanes) {
+    throw std::invalid_argument(
+        fmt::format("care_wf: a batch has 1 to {} trajectories, not {}", kLanes, count));
+  }
+}
+
 std::unique_ptr<engine::SimulatorScratch> CareWf::make_scratch() const {
   const auto& c = scenarios_[0];
   return std::make_unique<Scratch>(c.R(), c.P());
@@ -439,20 +472,16 @@ void CareWf::simulate_given(std::uint64_t seed, std::uint32_t trajectory,
   if (out.size() != layout_.cells()) {
     throw std::invalid_argument("care_wf: the output span must hold one trajectory");
   }
-  Draws draws(seed, trajectory, 1, mode_ == engine::Mode::expected);
-  simulate(draws, scratch, engine::BatchOutput::contiguous(out, layout_.cells()), parameters,
-           given);
+  simulate(Draws(seed, trajectory, 1, mode_ == engine::Mode::expected), scratch,
+           engine::BatchOutput::contiguous(out, layout_.cells()), parameters, given);
 }
 
 void CareWf::simulate_batch(std::uint64_t seed, std::uint32_t first, std::size_t count,
                             engine::SimulatorScratch& scratch, const engine::BatchOutput& out,
                             std::span<double> parameters, std::span<const double> given) const {
-  if (count == 0 || count > kLanes) {
-    throw std::invalid_argument(
-        fmt::format("care_wf: a batch has 1 to {} trajectories, not {}", kLanes, count));
-  }
-  Draws draws(seed, first, count, mode_ == engine::Mode::expected);
-  simulate(draws, scratch, out, parameters, given);
+  check_count(count);
+  simulate(Draws(seed, first, count, mode_ == engine::Mode::expected), scratch, out, parameters,
+           given);
 }
 
 void CareWf::simulate_recording(std::uint64_t seed, std::uint32_t first, std::size_t count,
@@ -461,7 +490,7 @@ void CareWf::simulate_recording(std::uint64_t seed, std::uint32_t first, std::si
   Draws draws(seed, first, count, mode_ == engine::Mode::expected);
   tape.values.clear();
   draws.record_to(&tape);
-  simulate(draws, scratch, out, parameters, {});
+  simulate(std::move(draws), scratch, out, parameters, {});
 }
 
 void CareWf::simulate_replaying(std::uint64_t seed, std::uint32_t first, std::size_t count,
@@ -469,323 +498,381 @@ void CareWf::simulate_replaying(std::uint64_t seed, std::uint32_t first, std::si
                                 std::span<double> parameters, const DrawTape& tape) const {
   Draws draws(seed, first, count, mode_ == engine::Mode::expected);
   draws.replay_from(&tape);
-  simulate(draws, scratch, out, parameters, {});
+  simulate(std::move(draws), scratch, out, parameters, {});
 }
 
-void CareWf::simulate(Draws& draws, engine::SimulatorScratch& scratch,
+void CareWf::simulate(Draws draws, engine::SimulatorScratch& scratch,
                       const engine::BatchOutput& out, std::span<double> parameters,
                       std::span<const double> given) const {
+  Batch batch;
+  begin(std::move(draws), scratch, batch, parameters, given);
+  // Cell (variable, month, region) of scenario k at out's cell
+  // k * cells_per_scenario + (variable * months + month) * regions + region (OutputLayout::index).
+  const std::size_t regions = layout_.regions.size();
+  const Cells cells{out, layout_.cells_per_scenario(), static_cast<std::size_t>(months_) * regions,
+                    regions};
+  for (int t = 0; t < months_; ++t) step(scratch, batch, t, cells);
+}
+
+std::unique_ptr<engine::BatchState> CareWf::make_batch_state() const {
+  return std::make_unique<Batch>();
+}
+
+void CareWf::begin_batch(std::uint64_t seed, std::uint32_t first, std::size_t count,
+                         engine::SimulatorScratch& scratch, engine::BatchState& state,
+                         std::span<double> parameters, std::span<const double> given) const {
+  check_count(count);
+  begin(Draws(seed, first, count, mode_ == engine::Mode::expected), scratch,
+        static_cast<Batch&>(state), parameters, given);
+}
+
+void CareWf::step(engine::SimulatorScratch& scratch, engine::BatchState& state, int month,
+                  const engine::BatchOutput& out) const {
+  if (month < 0 || month >= months_) throw std::out_of_range("care_wf: no such month");
+  // Cell (variable, region) of scenario k at out's cell OutputLayout::month_index(k, variable,
+  // region).
+  const std::size_t regions = layout_.regions.size();
+  step(scratch, static_cast<Batch&>(state), month, Cells{out, kVarCount * regions, regions, 0});
+}
+
+void CareWf::begin(Draws draws, engine::SimulatorScratch& scratch, Batch& batch,
+                   std::span<double> parameters, std::span<const double> given) const {
   const std::size_t count = draws.count();
   const std::size_t U = uncertain_.size(), S = scenarios_.size();
-  if (out.data == nullptr || parameters.size() != count * S * U ||
+  if (parameters.size() != count * S * U ||
       (!given.empty() && given.size() != parameters.size())) {
-    throw std::invalid_argument(
-        "care_wf: the output, parameter and given spans must match the batch");
+    throw std::invalid_argument("care_wf: the parameter and given spans must match the batch");
   }
   auto& s = static_cast<Scratch&>(scratch);
+  batch.draws = std::move(draws);
+  const Draws& d = *batch.draws;
   // The given values of lane l in scenario k (empty: draw them all).
   const auto given_for = [&](std::size_t l, std::size_t k) {
     return given.empty() || l >= count ? std::span<const double>()
                                        : given.subspan((l * S + k) * U, U);
   };
   for (std::size_t l = 0; l < kLanes; ++l) {
-    draw_parameters(scenarios_[0], draws, l, given_for(l, 0), s.base);
+    draw_parameters(scenarios_[0], d, l, given_for(l, 0), s.base);
   }
-  initial_state(draws, s);
-  const std::size_t cells = layout_.cells_per_scenario();
+  initial_state(d, s);
+  if (batch.scenarios.size() != S) {
+    batch.scenarios.assign(S, ScenarioState(scenarios_[0].R(), scenarios_[0].P()));
+  }
   for (std::size_t k = 0; k < S; ++k) {
+    ScenarioState& st = batch.scenarios[k];
     if (k == 0) {
-      s.values = s.base;
+      st.values = s.base;
     } else {
       for (std::size_t l = 0; l < kLanes; ++l) {
-        draw_parameters(scenarios_[k], draws, l, given_for(l, k), s.values);
+        draw_parameters(scenarios_[k], d, l, given_for(l, k), st.values);
       }
     }
     for (std::size_t l = 0; l < count; ++l) {
       for (std::size_t i = 0; i < U; ++i) {
-        parameters[(l * S + k) * U + i] = s.values.lanes[uncertain_[i]][l];
+        parameters[(l * S + k) * U + i] = st.values.lanes[uncertain_[i]][l];
       }
     }
-    run_scenario(k, draws, s,
-                 engine::BatchOutput{out.data + k * cells * out.cell_stride, out.cell_stride,
-                                     out.trajectory_stride});
+    start_scenario(k, s, st);
   }
 }
 
-// Runs scenario `scenario` for every lane; lane l < draws.count() writes its outputs as
-// out.at(l, cell), its cells numbered from the scenario's first.
-void CareWf::run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
-                          const engine::BatchOutput& out) const {
+void CareWf::step(engine::SimulatorScratch& scratch, Batch& batch, int t,
+                  const Cells& cells) const {
+  if (cells.out.data == nullptr) throw std::invalid_argument("care_wf: no output");
+  if (!batch.draws) throw std::logic_error("care_wf: step() before begin_batch()");
+  auto& s = static_cast<Scratch&>(scratch);
+  for (std::size_t k = 0; k < scenarios_.size(); ++k) {
+    step_scenario(k, *batch.draws, s, batch.scenarios[k], t,
+                  Cells{engine::BatchOutput{cells.out.data + k * cells.scenario * cells.out.cell_stride,
+                                            cells.out.cell_stride, cells.out.trajectory_stride},
+                        cells.scenario, cells.variable, cells.month});
+  }
+}
+
+// MODEL.md's state at the start of month 0 of scenario `scenario` for every lane, from the
+// batch's initial state in `s` and the scenario's parameters in `st.values`.
+void CareWf::start_scenario(std::size_t scenario, const Scratch& s, ScenarioState& st) const {
   const auto& c = scenarios_[scenario];
-  const std::size_t R = c.R(), P = c.P(), R1 = R + 1;
-  const std::size_t plane = static_cast<std::size_t>(months_) * R1;
+  const auto at = [&](Param p) -> const Lanes<double>& { return st.values[p]; };
+  st.population = c.population_initial;
+  st.budget = s.budget0;
+  st.stock_new = s.stock0_new;
+  st.stock_settled = s.stock0_settled;
+  for (auto& shock : st.shock) shock.fill(0.0);
+  for (auto& factor : st.shock_factor) factor.fill(1.0);  // exp(0): no shock in month 0
+  st.xw = {};
+  st.z = {};
+  st.w_out = at(Param::outside_wage0);
+  st.rlw = at(Param::rlw0);
+  st.nlw = initial_nlw(c, at(Param::nlw0));
+  st.fiscal_year = 0;
+  for (std::size_t l = 0; l < kLanes; ++l) st.logit_u_mean[l] = logit(at(Param::u_mean)[l]);
+  st.u = st.logit_u_mean;
+  engine::logistic_lanes(st.u);
+  st.log_inflation = at(Param::cpi);
+  engine::log1p_lanes(st.log_inflation);
+  for (std::size_t l = 0; l < kLanes; ++l) st.oncost1[l] = 1.0 + at(Param::oncost)[l];
+  for (std::size_t p = 0; p < c.P(); ++p) {
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      st.hours_per_post[p][l] = c.contract_hours[p] * at(Param::care_time)[l] * kWeeksPerMonth;
+    }
+  }
+}
+
+// Runs month t of scenario `scenario` for every lane from `st`, leaving `st` at the start of
+// month t + 1; lane l < draws.count() writes variable v of region r as
+// cells.out.at(l, v * cells.variable + t * cells.month + r).
+void CareWf::step_scenario(std::size_t scenario, Draws& draws, Scratch& s, ScenarioState& st,
+                           int t, const Cells& cells) const {
+  const auto& c = scenarios_[scenario];
+  const std::size_t R = c.R(), P = c.P();
   const std::size_t count = draws.count();
+  const engine::BatchOutput& out = cells.out;
   const bool lines = count == kLanes && out.trajectory_stride == 1;
-  // Every lane's value of variable `var` in month t and region r.
-  const auto put = [&](Var var, int t, std::size_t r, const Lanes<double>& x) {
-    const std::size_t cell = var * plane + static_cast<std::size_t>(t) * R1 + r;
+  // Every lane's value of variable `var` in region r.
+  const auto put = [&](Var var, std::size_t r, const Lanes<double>& x) {
+    const std::size_t cell = var * cells.variable + static_cast<std::size_t>(t) * cells.month + r;
     if (lines) {
       std::memcpy(&out.at(0, cell), x.data(), sizeof x);
     } else {
       for (std::size_t l = 0; l < count; ++l) out.at(l, cell) = x[l];
     }
   };
-  const auto at = [&](Param p) -> const Lanes<double>& { return s.values[p]; };
+  const auto at = [&](Param p) -> const Lanes<double>& { return st.values[p]; };
   const bool wage_logit = c.turnover_model == TurnoverModel::wage_logit;
   const std::vector<double>& population_growth = monthly_growth_[scenario];
-
-  // State at the start of month 0. Every lane's state is an array over the lanes, so that each
-  // step below is a loop over them (and their exp, log and logistic go through
-  // engine/lane_math.h, all lanes at once).
-  s.population = c.population_initial;
-  s.budget = s.budget0;
-  s.stock_new = s.stock0_new;
-  s.stock_settled = s.stock0_settled;
-  for (auto& shock : s.shock) shock.fill(0.0);
-  for (auto& factor : s.shock_factor) factor.fill(1.0);  // exp(0): no shock in month 0
-  Lanes<double> xw{}, z{}, w_out = at(Param::outside_wage0), rlw = at(Param::rlw0);
-  Lanes<double> nlw = initial_nlw(c, at(Param::nlw0));
-  std::size_t fiscal_year = 0;  // the same in every lane
-  Lanes<double> logit_u_mean{};
-  for (std::size_t l = 0; l < kLanes; ++l) logit_u_mean[l] = logit(at(Param::u_mean)[l]);
-  Lanes<double> u = logit_u_mean;
-  engine::logistic_lanes(u);
-  // log(1 + cpi) for the inflation factor (1 + cpi)^(t / 12) = exp(t / 12 log(1 + cpi)).
-  Lanes<double> log_inflation = at(Param::cpi);
-  engine::log1p_lanes(log_inflation);
-  // What steps 7-8 need of the parameters alone, made once for the scenario.
+  // Every lane's state is an array over the lanes, so that each step below is a loop over them
+  // (and their exp, log and logistic go through engine/lane_math.h, all lanes at once).
   const Lanes<double>& productivity = at(Param::productivity_new);
-  Lanes<double> oncost1{};
-  for (std::size_t l = 0; l < kLanes; ++l) oncost1[l] = 1.0 + at(Param::oncost)[l];
-  for (std::size_t p = 0; p < P; ++p) {
-    for (std::size_t l = 0; l < kLanes; ++l) {
-      s.hours_per_post[p][l] = c.contract_hours[p] * at(Param::care_time)[l] * kWeeksPerMonth;
-    }
-  }
-
   Lanes<double> x{}, y{}, wage_shock{}, unemployment_shock{}, growth_shock{};
   Lanes<double> n{}, left_new{}, left_settled{}, promoted{}, hired{};
   Lanes<double> unemployment{};
   MonthPrices& prices = s.prices;
-
-  for (int t = 0; t < months_; ++t) {
-    if (t >= 1) {
-      draws.shocks(kSiteWageShock, t, wage_shock);
-      draws.shocks(kSiteUnemploymentShock, t, unemployment_shock);
-      const bool april = calendar_month_[t] == 4;
-      if (april) draws.shocks(kSiteBudgetGrowth, t, growth_shock);
-      for (std::size_t r = 0; r < R; ++r) {
-        draws.shocks(kSiteDemandShock + static_cast<std::uint32_t>(r), t, s.demand_shock[r]);
-      }
-      // 1. Macro.
-      for (std::size_t l = 0; l < kLanes; ++l) {
-        xw[l] = at(Param::rho_w)[l] * xw[l] + at(Param::sd_w)[l] * wage_shock[l];
-        x[l] = at(Param::g_w)[l] / 12.0 + xw[l];
-        z[l] = at(Param::rho_u)[l] * z[l] + at(Param::sd_u)[l] * unemployment_shock[l];
-        y[l] = logit_u_mean[l] + z[l];
-      }
-      // 2. April: wage floors and the budget.
-      if (april) {
-        ++fiscal_year;
-        Lanes<double> growth{};
-        for (std::size_t l = 0; l < kLanes; ++l) {
-          nlw[l] = fiscal_year < c.nlw_path.size() ? c.nlw_path[fiscal_year]
-                                                   : nlw[l] * (1.0 + at(Param::g_nlw)[l]);
-          rlw[l] *= 1.0 + at(Param::g_rlw)[l];
-          growth[l] =
-              at(Param::budget_growth_mean)[l] + at(Param::budget_growth_sd)[l] * growth_shock[l];
-        }
-        for (auto& b : s.budget) {
-          for (std::size_t l = 0; l < kLanes; ++l) b[l] *= 1.0 + growth[l];
-        }
-      }
-      // 3. Demand.
-      for (std::size_t i = 0; i < s.population.size(); ++i) s.population[i] *= population_growth[i];
-      for (std::size_t r = 0; r < R; ++r) {
-        Lanes<double> shock{};
-        for (std::size_t l = 0; l < kLanes; ++l) {
-          shock[l] = at(Param::shock_rho)[l] * s.shock[r][l] +
-                     at(Param::shock_sd)[l] * s.demand_shock[r][l];
-        }
-        s.shock[r] = shock;
-        s.shock_factor[r] = shock;
-      }
-      engine::exp_lanes(x);
-      engine::logistic_lanes(y);
-      for (std::size_t l = 0; l < kLanes; ++l) w_out[l] *= x[l];
-      u = y;
-      for (auto& factor : s.shock_factor) engine::exp_lanes(factor);
-    }
-    // 4-6. Wages, shares and fees.
-    for (std::size_t l = 0; l < kLanes; ++l) x[l] = t / 12.0 * log_inflation[l];
-    engine::exp_lanes(x);
-    prices.compute(c, s.values, t, nlw, rlw, w_out, x);
-    for (std::size_t l = 0; l < kLanes; ++l) unemployment[l] = u[l] - at(Param::u_mean)[l];
-    // 7 (per provider, the same in every region): leaving and fill probabilities. Each stage
-    // runs for every provider before the next, so that the lanes' exp and log of different
-    // providers overlap: one provider's chain (log, logistic, log1p, exp) waits on each result.
-    for (std::size_t p = 0; p < P; ++p) {
-      Lanes<double> log_relative_wage{};
-      for (std::size_t l = 0; l < kLanes; ++l) log_relative_wage[l] = prices.wage[p][l] / w_out[l];
-      engine::log_lanes(log_relative_wage);
-      for (std::size_t k = 0; k < 2; ++k) {
-        Lanes<double> logit_tau{};
-        for (std::size_t l = 0; l < kLanes; ++l) {
-          logit_tau[l] = logit_turnover_[scenario][p][k] +
-                         at(Param::beta_w)[l] * log_relative_wage[l] +
-                         at(Param::beta_u)[l] * unemployment[l];
-        }
-        s.turnover[2 * p + k] = logit_tau;
-      }
-      Lanes<double> logit_fill{};
-      for (std::size_t l = 0; l < kLanes; ++l) {
-        logit_fill[l] = logit_fill_[scenario][p] + at(Param::gamma_w)[l] * log_relative_wage[l] +
-                        at(Param::gamma_u)[l] * unemployment[l];
-      }
-      s.fill_rate[p] = logit_fill;
-    }
-    // tau: the annual leaving rates; q = 1 - (1 - tau)^(1/12), the monthly ones.
-    for (std::size_t i = 0; i < 2 * P; ++i) {
-      if (wage_logit) {
-        engine::logistic_lanes(s.turnover[i]);
-      } else {
-        s.turnover[i].fill(c.turnover_base[i / 2][i % 2]);
-      }
-    }
-    for (auto& fill : s.fill_rate) engine::logistic_lanes(fill);
-    for (std::size_t i = 0; i < 2 * P; ++i) {
-      const Lanes<double>& tau = s.turnover[i];
-      Lanes<double> q{};
-      for (std::size_t l = 0; l < kLanes; ++l) q[l] = tau[l] < 1.0 ? -tau[l] : 0.0;
-      s.quit[i] = q;
-    }
-    for (auto& q : s.quit) engine::log1p_lanes(q);
-    for (auto& q : s.quit) {
-      for (std::size_t l = 0; l < kLanes; ++l) q[l] /= 12.0;
-    }
-    for (auto& q : s.quit) engine::exp_lanes(q);
-    for (std::size_t i = 0; i < 2 * P; ++i) {
-      const Lanes<double>& tau = s.turnover[i];
-      Lanes<double> q{};
-      for (std::size_t l = 0; l < kLanes; ++l) q[l] = tau[l] < 1.0 ? 1.0 - s.quit[i][l] : 1.0;
-      s.quit[i] = q;
-    }
-    for (std::size_t p = 0; p < P; ++p) {
-      draws.set_probabilities(s.quit[2 * p], s.quit_new[p]);
-      draws.set_probabilities(s.quit[2 * p + 1], s.quit_settled[p]);
-      draws.set_probabilities(s.fill_rate[p], s.fill[p]);
-    }
-
-    // Steps 7-8 for every region and provider, the lanes side by side. share_wage: the
-    // share-weighted wage, the care wage of a region (or the Total) without staff.
-    Lanes<double> share_wage{};
-    for (std::size_t p = 0; p < P; ++p) {
-      for (std::size_t l = 0; l < kLanes; ++l) {
-        share_wage[l] += prices.share[p][l] * prices.wage[p][l];
-      }
-    }
-    // The Total region: sums over the regions in order, or weighted means for rates and wages.
-    std::array<Lanes<double>, kVarCount> total{};
-    Lanes<double> total_wage_weight{}, total_start{};
+  Lanes<double>& xw = st.xw;
+  Lanes<double>& z = st.z;
+  Lanes<double>& w_out = st.w_out;
+  Lanes<double>& u = st.u;
+  Lanes<double>& nlw = st.nlw;
+  Lanes<double>& rlw = st.rlw;
+  const Lanes<double>& logit_u_mean = st.logit_u_mean;
+  const Lanes<double>& log_inflation = st.log_inflation;
+  const Lanes<double>& oncost1 = st.oncost1;
+  if (t >= 1) {
+    draws.shocks(kSiteWageShock, t, wage_shock);
+    draws.shocks(kSiteUnemploymentShock, t, unemployment_shock);
+    const bool april = calendar_month_[t] == 4;
+    if (april) draws.shocks(kSiteBudgetGrowth, t, growth_shock);
     for (std::size_t r = 0; r < R; ++r) {
-      const Lanes<double> demand =
-          client_hours(c, s.population, r, at(Param::prevalence_multiplier), s.shock_factor[r]);
-      const LaneVector demand_v = load(demand);
-      const LaneVector affordable = load(s.budget[r]) / load(prices.fee_avg);
-      const LaneVector funded = affordable < demand_v ? affordable : demand_v;  // std::min
-      // Sums over the providers.
-      LaneVector supplied_sum{}, delivered_sum{}, headcount_sum{}, vacancies_sum{}, leavers_sum{},
-          hires_sum{}, cost_sum{}, leakage_sum{}, wage_bill_sum{}, start_stock{}, wage_weight{};
-      const bool floors = draws.floors();
-      for (std::size_t p = 0; p < P; ++p) {
-        const std::size_t rp = r * P + p;
-        const std::uint32_t site = kSiteFlow + static_cast<std::uint32_t>(rp) * 4;
-        const LaneVector fresh0 = load(s.stock_new[rp]), settled0 = load(s.stock_settled[rp]);
-        const LaneVector share = load(prices.share[p]), hours_per_post = load(s.hours_per_post[p]);
-        store(n, fresh0);
-        draws.binomials(n, s.quit_new[p], site + Flow::leavers_new, t, left_new);
-        store(n, settled0);
-        draws.binomials(n, s.quit_settled[p], site + Flow::leavers_settled, t, left_settled);
-        const LaneVector gone_new = load(left_new), gone_settled = load(left_settled);
-        store(n, fresh0 - gone_new);
-        draws.binomials(n, s.progression, site + Flow::progression, t, promoted);
-        // Vacancies: posts less the staff who stay, floored (draws.floor()), then at least 0.
-        const LaneVector short_of =
-            share * funded / hours_per_post - (fresh0 + settled0 - gone_new - gone_settled);
-        const LaneVector vacant = floors ? floor_at_least_zero(short_of) : at_least_zero(short_of);
-        store(n, vacant);
-        draws.binomials(n, s.fill[p], site + Flow::hiring, t, hired);
-        const LaneVector up = load(promoted), in = load(hired);
-        start_stock += fresh0 + settled0;
-        const LaneVector fresh = fresh0 + (in - gone_new - up);
-        const LaneVector settled = settled0 + (up - gone_settled);
-        if (any((fresh < 0.0) | (settled < 0.0))) [[unlikely]] {
-          for (std::size_t l = 0; l < kLanes; ++l) {
-            if (fresh[l] < 0.0 || settled[l] < 0.0) {
-              throw std::logic_error(fmt::format(
-                  "care_wf: negative stock in trajectory {}, month {}, region {}, provider {} "
-                  "(replay with: carecast run FILE -n {} --threads 1)",
-                  draws.trajectory(l), t, c.regions[r], c.providers[p], draws.trajectory(l) + 1));
-            }
+      draws.shocks(kSiteDemandShock + static_cast<std::uint32_t>(r), t, s.demand_shock[r]);
+    }
+    // 1. Macro.
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      xw[l] = at(Param::rho_w)[l] * xw[l] + at(Param::sd_w)[l] * wage_shock[l];
+      x[l] = at(Param::g_w)[l] / 12.0 + xw[l];
+      z[l] = at(Param::rho_u)[l] * z[l] + at(Param::sd_u)[l] * unemployment_shock[l];
+      y[l] = logit_u_mean[l] + z[l];
+    }
+    // 2. April: wage floors and the budget.
+    if (april) {
+      ++st.fiscal_year;
+      Lanes<double> growth{};
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        nlw[l] = st.fiscal_year < c.nlw_path.size() ? c.nlw_path[st.fiscal_year]
+                                                 : nlw[l] * (1.0 + at(Param::g_nlw)[l]);
+        rlw[l] *= 1.0 + at(Param::g_rlw)[l];
+        growth[l] =
+            at(Param::budget_growth_mean)[l] + at(Param::budget_growth_sd)[l] * growth_shock[l];
+      }
+      for (auto& b : st.budget) {
+        for (std::size_t l = 0; l < kLanes; ++l) b[l] *= 1.0 + growth[l];
+      }
+    }
+    // 3. Demand.
+    for (std::size_t i = 0; i < st.population.size(); ++i) st.population[i] *= population_growth[i];
+    for (std::size_t r = 0; r < R; ++r) {
+      Lanes<double> shock{};
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        shock[l] = at(Param::shock_rho)[l] * st.shock[r][l] +
+                   at(Param::shock_sd)[l] * s.demand_shock[r][l];
+      }
+      st.shock[r] = shock;
+      st.shock_factor[r] = shock;
+    }
+    engine::exp_lanes(x);
+    engine::logistic_lanes(y);
+    for (std::size_t l = 0; l < kLanes; ++l) w_out[l] *= x[l];
+    u = y;
+    for (auto& factor : st.shock_factor) engine::exp_lanes(factor);
+  }
+  // 4-6. Wages, shares and fees.
+  for (std::size_t l = 0; l < kLanes; ++l) x[l] = t / 12.0 * log_inflation[l];
+  engine::exp_lanes(x);
+  prices.compute(c, st.values, t, nlw, rlw, w_out, x);
+  for (std::size_t l = 0; l < kLanes; ++l) unemployment[l] = u[l] - at(Param::u_mean)[l];
+  // 7 (per provider, the same in every region): leaving and fill probabilities. Each stage
+  // runs for every provider before the next, so that the lanes' exp and log of different
+  // providers overlap: one provider's chain (log, logistic, log1p, exp) waits on each result.
+  for (std::size_t p = 0; p < P; ++p) {
+    Lanes<double> log_relative_wage{};
+    for (std::size_t l = 0; l < kLanes; ++l) log_relative_wage[l] = prices.wage[p][l] / w_out[l];
+    engine::log_lanes(log_relative_wage);
+    for (std::size_t k = 0; k < 2; ++k) {
+      Lanes<double> logit_tau{};
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        logit_tau[l] = logit_turnover_[scenario][p][k] +
+                       at(Param::beta_w)[l] * log_relative_wage[l] +
+                       at(Param::beta_u)[l] * unemployment[l];
+      }
+      s.turnover[2 * p + k] = logit_tau;
+    }
+    Lanes<double> logit_fill{};
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      logit_fill[l] = logit_fill_[scenario][p] + at(Param::gamma_w)[l] * log_relative_wage[l] +
+                      at(Param::gamma_u)[l] * unemployment[l];
+    }
+    s.fill_rate[p] = logit_fill;
+  }
+  // tau: the annual leaving rates; q = 1 - (1 - tau)^(1/12), the monthly ones.
+  for (std::size_t i = 0; i < 2 * P; ++i) {
+    if (wage_logit) {
+      engine::logistic_lanes(s.turnover[i]);
+    } else {
+      s.turnover[i].fill(c.turnover_base[i / 2][i % 2]);
+    }
+  }
+  for (auto& fill : s.fill_rate) engine::logistic_lanes(fill);
+  for (std::size_t i = 0; i < 2 * P; ++i) {
+    const Lanes<double>& tau = s.turnover[i];
+    Lanes<double> q{};
+    for (std::size_t l = 0; l < kLanes; ++l) q[l] = tau[l] < 1.0 ? -tau[l] : 0.0;
+    s.quit[i] = q;
+  }
+  for (auto& q : s.quit) engine::log1p_lanes(q);
+  for (auto& q : s.quit) {
+    for (std::size_t l = 0; l < kLanes; ++l) q[l] /= 12.0;
+  }
+  for (auto& q : s.quit) engine::exp_lanes(q);
+  for (std::size_t i = 0; i < 2 * P; ++i) {
+    const Lanes<double>& tau = s.turnover[i];
+    Lanes<double> q{};
+    for (std::size_t l = 0; l < kLanes; ++l) q[l] = tau[l] < 1.0 ? 1.0 - s.quit[i][l] : 1.0;
+    s.quit[i] = q;
+  }
+  for (std::size_t p = 0; p < P; ++p) {
+    draws.set_probabilities(s.quit[2 * p], s.quit_new[p]);
+    draws.set_probabilities(s.quit[2 * p + 1], s.quit_settled[p]);
+    draws.set_probabilities(s.fill_rate[p], s.fill[p]);
+  }
+
+  // Steps 7-8 for every region and provider, the lanes side by side. share_wage: the
+  // share-weighted wage, the care wage of a region (or the Total) without staff.
+  Lanes<double> share_wage{};
+  for (std::size_t p = 0; p < P; ++p) {
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      share_wage[l] += prices.share[p][l] * prices.wage[p][l];
+    }
+  }
+  // The Total region: sums over the regions in order, or weighted means for rates and wages.
+  std::array<Lanes<double>, kVarCount> total{};
+  Lanes<double> total_wage_weight{}, total_start{};
+  for (std::size_t r = 0; r < R; ++r) {
+    const Lanes<double> demand =
+        client_hours(c, st.population, r, at(Param::prevalence_multiplier), st.shock_factor[r]);
+    const LaneVector demand_v = load(demand);
+    const LaneVector affordable = load(st.budget[r]) / load(prices.fee_avg);
+    const LaneVector funded = affordable < demand_v ? affordable : demand_v;  // std::min
+    // Sums over the providers.
+    LaneVector supplied_sum{}, delivered_sum{}, headcount_sum{}, vacancies_sum{}, leavers_sum{},
+        hires_sum{}, cost_sum{}, leakage_sum{}, wage_bill_sum{}, start_stock{}, wage_weight{};
+    const bool floors = draws.floors();
+    for (std::size_t p = 0; p < P; ++p) {
+      const std::size_t rp = r * P + p;
+      const std::uint32_t site = kSiteFlow + static_cast<std::uint32_t>(rp) * 4;
+      const LaneVector fresh0 = load(st.stock_new[rp]), settled0 = load(st.stock_settled[rp]);
+      const LaneVector share = load(prices.share[p]), hours_per_post = load(st.hours_per_post[p]);
+      store(n, fresh0);
+      draws.binomials(n, s.quit_new[p], site + Flow::leavers_new, t, left_new);
+      store(n, settled0);
+      draws.binomials(n, s.quit_settled[p], site + Flow::leavers_settled, t, left_settled);
+      const LaneVector gone_new = load(left_new), gone_settled = load(left_settled);
+      store(n, fresh0 - gone_new);
+      draws.binomials(n, s.progression, site + Flow::progression, t, promoted);
+      // Vacancies: posts less the staff who stay, floored (draws.floor()), then at least 0.
+      const LaneVector short_of =
+          share * funded / hours_per_post - (fresh0 + settled0 - gone_new - gone_settled);
+      const LaneVector vacant = floors ? floor_at_least_zero(short_of) : at_least_zero(short_of);
+      store(n, vacant);
+      draws.binomials(n, s.fill[p], site + Flow::hiring, t, hired);
+      const LaneVector up = load(promoted), in = load(hired);
+      start_stock += fresh0 + settled0;
+      const LaneVector fresh = fresh0 + (in - gone_new - up);
+      const LaneVector settled = settled0 + (up - gone_settled);
+      if (any((fresh < 0.0) | (settled < 0.0))) [[unlikely]] {
+        for (std::size_t l = 0; l < kLanes; ++l) {
+          if (fresh[l] < 0.0 || settled[l] < 0.0) {
+            throw std::logic_error(fmt::format(
+                "care_wf: negative stock in trajectory {}, month {}, region {}, provider {} "
+                "(replay with: carecast run FILE -n {} --threads 1)",
+                draws.trajectory(l), t, c.regions[r], c.providers[p], draws.trajectory(l) + 1));
           }
         }
-        store(s.stock_new[rp], fresh);
-        store(s.stock_settled[rp], settled);
-        // 8. Outputs of the provider.
-        const LaneVector fee = load(prices.fee[p]), wage = load(prices.wage[p]);
-        const LaneVector stock = fresh + settled;
-        const LaneVector supplied = (fresh * load(productivity) + settled) * hours_per_post;
-        const LaneVector funded_share = share * funded;
-        const LaneVector delivered = funded_share < supplied ? funded_share : supplied;  // std::min
-        supplied_sum += supplied;
-        delivered_sum += delivered;
-        headcount_sum += stock;
-        vacancies_sum += vacant - in;
-        leavers_sum += gone_new + gone_settled;
-        hires_sum += in;
-        cost_sum += delivered * fee;
-        leakage_sum += delivered * fee * c.leakage[p];
-        wage_bill_sum += stock * c.contract_hours[p] * kWeeksPerMonth * wage * load(oncost1);
-        wage_weight += stock * wage;
       }
-      // This month's outputs of region r, v[var][l]: every variable set here.
-      std::array<Lanes<double>, kVarCount> v;
-      for (std::size_t l = 0; l < kLanes; ++l) {
-        v[demand_hours][l] = demand[l];
-        v[supplied_hours][l] = supplied_sum[l];
-        v[delivered_hours][l] = delivered_sum[l];
-        v[unmet_hours][l] = demand[l] - delivered_sum[l];
-        v[gap_hours][l] = demand[l] - supplied_sum[l];
-        v[headcount][l] = headcount_sum[l];
-        v[vacancies][l] = vacancies_sum[l];
-        v[leavers][l] = leavers_sum[l];
-        v[hires][l] = hires_sum[l];
-        v[turnover_rate][l] = start_stock[l] > 0.0 ? 12.0 * leavers_sum[l] / start_stock[l] : 0.0;
-        v[care_wage][l] =
-            headcount_sum[l] > 0.0 ? wage_weight[l] / headcount_sum[l] : share_wage[l];
-        v[outside_wage][l] = w_out[l];
-        v[cost][l] = cost_sum[l];
-        v[budget][l] = s.budget[r][l];
-        v[funding_gap][l] = demand[l] * prices.fee_avg[l] - s.budget[r][l];
-        v[leakage][l] = leakage_sum[l];
-        v[wage_bill][l] = wage_bill_sum[l];
-        total_wage_weight[l] += wage_weight[l];
-        total_start[l] += start_stock[l];
-      }
-      for (int var = 0; var < kVarCount; ++var) {
-        for (std::size_t l = 0; l < kLanes; ++l) total[var][l] += v[var][l];
-        put(static_cast<Var>(var), t, r, v[var]);
-      }
+      store(st.stock_new[rp], fresh);
+      store(st.stock_settled[rp], settled);
+      // 8. Outputs of the provider.
+      const LaneVector fee = load(prices.fee[p]), wage = load(prices.wage[p]);
+      const LaneVector stock = fresh + settled;
+      const LaneVector supplied = (fresh * load(productivity) + settled) * hours_per_post;
+      const LaneVector funded_share = share * funded;
+      const LaneVector delivered = funded_share < supplied ? funded_share : supplied;  // std::min
+      supplied_sum += supplied;
+      delivered_sum += delivered;
+      headcount_sum += stock;
+      vacancies_sum += vacant - in;
+      leavers_sum += gone_new + gone_settled;
+      hires_sum += in;
+      cost_sum += delivered * fee;
+      leakage_sum += delivered * fee * c.leakage[p];
+      wage_bill_sum += stock * c.contract_hours[p] * kWeeksPerMonth * wage * load(oncost1);
+      wage_weight += stock * wage;
     }
+    // This month's outputs of region r, v[var][l]: every variable set here.
+    std::array<Lanes<double>, kVarCount> v;
     for (std::size_t l = 0; l < kLanes; ++l) {
-      total[turnover_rate][l] =
-          total_start[l] > 0.0 ? 12.0 * total[leavers][l] / total_start[l] : 0.0;
-      total[care_wage][l] =
-          total[headcount][l] > 0.0 ? total_wage_weight[l] / total[headcount][l] : share_wage[l];
-      total[outside_wage][l] = w_out[l];
+      v[demand_hours][l] = demand[l];
+      v[supplied_hours][l] = supplied_sum[l];
+      v[delivered_hours][l] = delivered_sum[l];
+      v[unmet_hours][l] = demand[l] - delivered_sum[l];
+      v[gap_hours][l] = demand[l] - supplied_sum[l];
+      v[headcount][l] = headcount_sum[l];
+      v[vacancies][l] = vacancies_sum[l];
+      v[leavers][l] = leavers_sum[l];
+      v[hires][l] = hires_sum[l];
+      v[turnover_rate][l] = start_stock[l] > 0.0 ? 12.0 * leavers_sum[l] / start_stock[l] : 0.0;
+      v[care_wage][l] =
+          headcount_sum[l] > 0.0 ? wage_weight[l] / headcount_sum[l] : share_wage[l];
+      v[outside_wage][l] = w_out[l];
+      v[cost][l] = cost_sum[l];
+      v[budget][l] = st.budget[r][l];
+      v[funding_gap][l] = demand[l] * prices.fee_avg[l] - st.budget[r][l];
+      v[leakage][l] = leakage_sum[l];
+      v[wage_bill][l] = wage_bill_sum[l];
+      total_wage_weight[l] += wage_weight[l];
+      total_start[l] += start_stock[l];
     }
-    for (int var = 0; var < kVarCount; ++var) put(static_cast<Var>(var), t, R, total[var]);
+    for (int var = 0; var < kVarCount; ++var) {
+      for (std::size_t l = 0; l < kLanes; ++l) total[var][l] += v[var][l];
+      put(static_cast<Var>(var), r, v[var]);
+    }
   }
+  for (std::size_t l = 0; l < kLanes; ++l) {
+    total[turnover_rate][l] =
+        total_start[l] > 0.0 ? 12.0 * total[leavers][l] / total_start[l] : 0.0;
+    total[care_wage][l] =
+        total[headcount][l] > 0.0 ? total_wage_weight[l] / total[headcount][l] : share_wage[l];
+    total[outside_wage][l] = w_out[l];
+  }
+  for (int var = 0; var < kVarCount; ++var) put(static_cast<Var>(var), R, total[var]);
 }
 
 }  // namespace carecast::models

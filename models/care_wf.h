@@ -42,6 +42,13 @@ class CareWf final : public engine::Simulator {
   void simulate_batch(std::uint64_t seed, std::uint32_t first, std::size_t count,
                       engine::SimulatorScratch& scratch, const engine::BatchOutput& out,
                       std::span<double> parameters, std::span<const double> given) const override;
+  // A month at a time: every scenario's state is kept in the batch state between months.
+  std::unique_ptr<engine::BatchState> make_batch_state() const override;
+  void begin_batch(std::uint64_t seed, std::uint32_t first, std::size_t count,
+                   engine::SimulatorScratch& scratch, engine::BatchState& state,
+                   std::span<double> parameters, std::span<const double> given) const override;
+  void step(engine::SimulatorScratch& scratch, engine::BatchState& state, int month,
+            const engine::BatchOutput& out) const override;
 
   // simulate_batch(), recording every shock and flow of every lane into `tape`; and
   // simulate_batch() taking them from a tape recorded for the same batch instead of sampling.
@@ -58,15 +65,29 @@ class CareWf final : public engine::Simulator {
   struct Parameters;
   struct MonthPrices;
   struct Scratch;
+  struct ScenarioState;
+  struct Batch;
   class Draws;
+  // Where a month's outputs go: variable v of region r in month t of a scenario at cell
+  // v * variable + t * month + r of `out`, scenario k's cells starting at k * scenario.
+  struct Cells {
+    engine::BatchOutput out;
+    std::size_t scenario, variable, month;
+  };
 
-  void simulate(Draws& draws, engine::SimulatorScratch& scratch, const engine::BatchOutput& out,
+  static void check_count(std::size_t count);
+  // The whole batch, its months in turn, into the cells of OutputLayout::index.
+  void simulate(Draws draws, engine::SimulatorScratch& scratch, const engine::BatchOutput& out,
                 std::span<double> parameters, std::span<const double> given) const;
+  void begin(Draws draws, engine::SimulatorScratch& scratch, Batch& batch,
+             std::span<double> parameters, std::span<const double> given) const;
+  void step(engine::SimulatorScratch& scratch, Batch& batch, int t, const Cells& cells) const;
   void draw_parameters(const CareWfConfig& config, const Draws& draws, std::size_t lane,
                        std::span<const double> given, Parameters& values) const;
   void initial_state(const Draws& draws, Scratch& s) const;
-  void run_scenario(std::size_t scenario, Draws& draws, Scratch& s,
-                    const engine::BatchOutput& out) const;
+  void start_scenario(std::size_t scenario, const Scratch& s, ScenarioState& st) const;
+  void step_scenario(std::size_t scenario, Draws& draws, Scratch& s, ScenarioState& st, int t,
+                     const Cells& cells) const;
 
   std::vector<CareWfConfig> scenarios_;
   engine::Mode mode_;

@@ -1,9 +1,11 @@
 // The Simulator interface's default batch (one trajectory at a time, written through a strided
-// BatchOutput) and the runner with a model that has no lanes.
+// BatchOutput), its default month-by-month stepping, and the runner with a model that has no
+// lanes.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <memory>
+#include <stdexcept>
 #include <vector>
 
 #include "engine/runner.h"
@@ -63,6 +65,40 @@ TEST(Simulator, DefaultBatchWritesEachTrajectoryThroughTheStrides) {
     }
   }
   EXPECT_EQ(parameters, (std::vector<double>{20, 20, 20.5, 20.5, 21, 21}));
+}
+
+TEST(Simulator, DefaultSteppingHandsOutEachMonthOfTheBatch) {
+  const Arithmetic model;
+  const OutputLayout& layout = model.layout();
+  auto scratch = model.make_scratch();
+  auto state = model.make_batch_state();
+  const std::size_t month_cells = layout.cells_per_month(), stride = 4;
+  EXPECT_EQ(month_cells, 2u * 2u * 2u);
+  // Two batches in turn through the same state, the second starting where the first did not.
+  for (const std::uint32_t first : {5u, 40u}) {
+    std::vector<double> parameters(2);
+    model.begin_batch(7, first, 1, *scratch, *state, parameters, {});
+    EXPECT_EQ(parameters, (std::vector<double>{first / 2.0, first / 2.0}));
+    for (int t = 0; t < layout.months; ++t) {
+      std::vector<double> month(month_cells * stride, -1.0);
+      model.step(*scratch, *state, t, BatchOutput{month.data() + 2, stride, 1});
+      for (std::size_t s = 0; s < 2; ++s) {
+        for (std::size_t v = 0; v < 2; ++v) {
+          for (std::size_t r = 0; r < 2; ++r) {
+            const std::size_t cell = layout.month_index(s, v, r);
+            const std::size_t c = layout.index(0, v, static_cast<std::size_t>(t), r);
+            for (std::size_t column = 0; column < stride; ++column) {
+              const double expected = column == 2 ? Arithmetic::value(first, s, c) : -1.0;
+              ASSERT_EQ(month[cell * stride + column], expected) << t << " " << cell;
+            }
+          }
+        }
+      }
+    }
+  }
+  std::vector<double> month(month_cells);
+  EXPECT_THROW(model.step(*scratch, *state, layout.months, BatchOutput{month.data(), 1, 1}),
+               std::out_of_range);
 }
 
 TEST(Simulator, TheRunnerSummarisesAModelWithoutLanes) {

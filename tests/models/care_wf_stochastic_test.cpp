@@ -305,5 +305,76 @@ TEST(CareWfStochastic, ABatchWrittenTransposedHoldsTheSameValues) {
   }
 }
 
+TEST(CareWfStochastic, SteppingMonthByMonthGivesTheBatchsValues) {
+  // The runner begins the batches of a block, then steps them a month at a time, writing cell
+  // month_index(s, v, r) of month t of trajectory j at data[cell * stride + j]. The values and
+  // parameters must be simulate_batch()'s bit for bit, whatever batches went through the same
+  // state and scratch before (a part batch, then a full one, then given parameters), and
+  // nothing outside the batch's columns is touched.
+  Harness h(testing::load_file(tiny_path()));
+  const std::size_t batch = h.model->batch_size(), cells = h.layout.cells();
+  const std::size_t S = h.layout.scenarios.size(), K = h.layout.parameters.size();
+  const std::size_t V = h.layout.variables.size(), R = h.layout.regions.size();
+  const std::size_t stride = batch + 3, offset = 1;
+  auto state = h.model->make_batch_state();
+  auto other = h.model->make_batch_state();
+  ASSERT_GE(K, 1u);
+  for (std::size_t round = 0; round < 3; ++round) {
+    const std::size_t count = round == 0 ? batch - 1 : batch;
+    const auto first = static_cast<std::uint32_t>(17 + round * batch);
+    std::vector<double> contiguous(count * cells), parameters(count * S * K);
+    h.model->simulate_batch(h.settings.seed, first, count, *h.scratch,
+                            engine::BatchOutput::contiguous(contiguous, cells), parameters, {});
+    std::vector<double> given;
+    if (round == 2) {  // lane 1 is given lane 0's first parameter of the base scenario
+      given.assign(count * S * K, std::numeric_limits<double>::quiet_NaN());
+      given[(1 * S + 0) * K] = parameters[0];
+      h.model->simulate_batch(h.settings.seed, first, count, *h.scratch,
+                              engine::BatchOutput::contiguous(contiguous, cells), parameters,
+                              given);
+      ASSERT_EQ(parameters[(1 * S + 0) * K], parameters[0]);
+    }
+    std::vector<double> stepped_parameters(count * S * K, -1.0);
+    h.model->begin_batch(h.settings.seed, first, count, *h.scratch, *state, stepped_parameters,
+                         given);
+    // Another batch begun and stepped in between, through the same scratch.
+    std::vector<double> other_parameters(batch * S * K);
+    h.model->begin_batch(h.settings.seed, 1000, batch, *h.scratch, *other, other_parameters, {});
+    ASSERT_EQ(stepped_parameters, parameters);
+    const double kUntouched = -12345.0;
+    for (int t = 0; t < h.layout.months; ++t) {
+      std::vector<double> month(h.layout.cells_per_month() * stride, kUntouched);
+      std::vector<double> scrap(h.layout.cells_per_month() * batch);
+      h.model->step(*h.scratch, *state, t,
+                    engine::BatchOutput{month.data() + offset, stride, 1});
+      h.model->step(*h.scratch, *other, t, engine::BatchOutput{scrap.data(), batch, 1});
+      for (std::size_t s = 0; s < S; ++s) {
+        for (std::size_t v = 0; v < V; ++v) {
+          for (std::size_t r = 0; r < R; ++r) {
+            const std::size_t c = h.layout.index(s, v, static_cast<std::size_t>(t), r);
+            const std::size_t m = h.layout.month_index(s, v, r);
+            for (std::size_t column = 0; column < stride; ++column) {
+              const double value = month[m * stride + column];
+              if (column >= offset && column < offset + count) {
+                ASSERT_EQ(value, contiguous[(column - offset) * cells + c])
+                    << "round " << round << " month " << t << " cell " << c;
+              } else {
+                ASSERT_EQ(value, kUntouched) << "month " << t << " column " << column;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  std::vector<double> month(h.layout.cells_per_month() * batch);
+  EXPECT_THROW(h.model->step(*h.scratch, *state, h.layout.months,
+                             engine::BatchOutput{month.data(), batch, 1}),
+               std::out_of_range);
+  auto fresh = h.model->make_batch_state();
+  EXPECT_THROW(h.model->step(*h.scratch, *fresh, 0, engine::BatchOutput{month.data(), batch, 1}),
+               std::logic_error);
+}
+
 }  // namespace
 }  // namespace carecast
