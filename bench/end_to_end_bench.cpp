@@ -3,8 +3,8 @@
 // number of trajectories, at 1 and 2 threads. Items are trajectory-months, timed on the wall
 // clock. Writing the HDF5 file is not included (scripts/bench times the CLI for that).
 //
-// The runner's automatic block size (128 for the baseline) would leave 256 trajectories in two
-// blocks, one per thread, with nothing to balance; blocks of 32 give each thread four, and the
+// The runner's automatic block size (256 for the baseline) would leave 256 trajectories in one
+// block, on one thread; blocks of 32 give each thread four, and the
 // run stays short enough for the ctest smoke run. (carecast run in scripts/bench uses the
 // automatic size.)
 //

@@ -32,9 +32,9 @@ namespace {
 namespace engine = carecast::engine;
 namespace models = carecast::models;
 
-// Where the runner has a batch written (engine/runner.cpp): a stage starting on a cache line,
-// cell by cell, the batch's values of a cell side by side (for a full batch of 8, one line per
-// cell).
+// A batch's outputs as the runner's month buffer receives them (engine/runner.cpp), but for
+// every month at once: starting on a cache line, cell by cell, the batch's values of a cell side
+// by side (for a full batch of 8, one line per cell).
 class Stage {
  public:
   Stage(std::size_t cells, std::size_t batch)

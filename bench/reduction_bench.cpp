@@ -2,16 +2,18 @@
 // sketches) and merging summaries, on real care_wf outputs (default data, baseline scenario:
 // 17 variables x 120 months x 8 regions = 16,320 cells per trajectory).
 //
-// Blocks have the runner's automatic size (engine::block_size_for: 128 trajectories for the
+// Blocks have the runner's automatic size (engine::block_size_for: 256 trajectories for the
 // baseline); block 1 is block 0's trajectories in reverse order.
 //
-//   Reduction/insert/block_buffered     what engine::run does per block of trajectories once the
-//                                       model has written them into the block buffer (cell by
-//                                       cell, each cell's values side by side): per group of 8
-//                                       cells, add each cell's values to its sketch (add_all),
-//                                       then summarise the group's moments (summarise_cells); then
-//                                       push the block's moments into the run's MomentCascade.
-//                                       Items: trajectories.
+//   Reduction/insert/block_buffered     what engine::run does per block of trajectories with the
+//                                       values the model wrote (cell by cell, each cell's values
+//                                       side by side), month by month as the runner steps: per
+//                                       (variable, month), add each region's values to its sketch
+//                                       (add_all), then summarise the 8 regions' moments
+//                                       (summarise_cells); then push the block's moments into the
+//                                       run's MomentCascade. The values are read from a
+//                                       ready-made buffer of the whole block (the runner's month
+//                                       buffer holds one month at a time). Items: trajectories.
 //   Reduction/insert/block_sketches     only the sketch part of that (items: trajectories)
 //   Reduction/insert/block_moments      only the summarise_block + push part (items: trajectories)
 //   Reduction/insert/per_trajectory     the unbuffered alternative: MomentCascade::add of one
@@ -43,6 +45,7 @@ namespace models = carecast::models;
 // Outputs of one block of baseline trajectories: trajectory[j][cell].
 struct Outputs {
   std::size_t cells = 0;
+  std::size_t variables = 0, months = 0, regions = 0;
   std::size_t block = 0;
   std::vector<std::vector<double>> trajectory;
 };
@@ -55,6 +58,9 @@ const Outputs& outputs() {
     auto scratch = model->make_scratch();
     Outputs result;
     result.cells = model->layout().cells();
+    result.variables = model->layout().variables.size();
+    result.months = static_cast<std::size_t>(model->layout().months);
+    result.regions = model->layout().regions.size();
     result.block = engine::block_size_for(model->layout());
     std::vector<double> parameters(model->layout().scenarios.size() *
                                    model->layout().parameters.size());
@@ -97,16 +103,19 @@ void InsertBlock(benchmark::State& state, Part part) {
   for (auto _ : state) {
     const double* values = prepared[b].data();
     if (part == Part::all) {
-      // The model has written the block into the buffer (prepared here); each cell once, for its
-      // sketch and its moments together, a group of cells at a time as engine::run does.
+      // The model has written the block (prepared here); each cell once, for its sketch and its
+      // moments together, a (variable, month)'s regions at a time, month by month, as
+      // engine::run does.
       auto nodes = engine::block_nodes(o.cells, block);
-      for (std::size_t c = 0; c < o.cells; c += engine::kCellsAtOnce) {
-        const std::size_t group = std::min(engine::kCellsAtOnce, o.cells - c);
-        const double* rows = values + c * block;
-        for (std::size_t k = 0; k < group; ++k) {
-          sketches[c + k].add_all(std::span<const double>(rows + k * block, block));
+      for (std::size_t t = 0; t < o.months; ++t) {
+        for (std::size_t v = 0; v < o.variables; ++v) {
+          const std::size_t c = (v * o.months + t) * o.regions;
+          const double* rows = values + c * block;
+          for (std::size_t r = 0; r < o.regions; ++r) {
+            sketches[c + r].add_all(std::span<const double>(rows + r * block, block));
+          }
+          engine::summarise_cells(rows, block, o.regions, block, nodes, c);
         }
-        engine::summarise_cells(rows, block, group, block, nodes, c);
       }
       for (auto& node : nodes) total.push(std::move(node));
     }

@@ -85,7 +85,7 @@ struct Worker {
 
 constexpr double kDraw = std::numeric_limits<double>::quiet_NaN();  // "no value given"
 constexpr std::size_t kMonthBufferBytes = std::size_t{4} << 20;
-constexpr std::uint32_t kMinBlock = 16, kMaxBlock = 128;
+constexpr std::uint32_t kMinBlock = 16, kMaxBlock = 256;
 
 void check(const Simulator& simulator, const RunnerOptions& options) {
   const auto& layout = simulator.layout();

@@ -40,7 +40,7 @@ struct RunnerOptions {
   std::function<void(std::uint64_t)> on_block;
 };
 
-// The automatic block size: the largest power of two in [16, 128] whose month buffer (one
+// The automatic block size: the largest power of two in [16, 256] whose month buffer (one
 // double per summarised cell of a month and trajectory) stays within 4 MiB, so that each cell's
 // sketch and moments receive many values at once while the buffer stays in the cache. Results
 // do not depend on it.
