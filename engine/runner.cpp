@@ -187,6 +187,7 @@ void save(const OutputLayout& layout, const Worker& worker, std::size_t block, s
 void buffer_differences(const OutputLayout& layout, const Cells& cells, std::size_t block,
                         std::size_t count, int t, Worker& w) {
   const std::size_t V = layout.variables.size(), R = layout.regions.size();
+  const auto month = static_cast<std::size_t>(t);
   for (std::size_t k = 0; k + 1 < cells.scenarios; ++k) {
     const std::size_t s = cells.diff_scenario(k);
     for (std::size_t v = 0; v < V; ++v) {
@@ -194,16 +195,14 @@ void buffer_differences(const OutputLayout& layout, const Cells& cells, std::siz
       for (std::size_t r = 0; r < R; ++r) {
         const double* base = w.month_data() + layout.month_index(cells.base, v, r) * block;
         const double* scenario = w.month_data() + layout.month_index(s, v, r) * block;
-        double* row =
-            w.month_data() + (cells.month_outputs + (k * V + v) * R + r) * block;
+        double* row = w.month_data() + (cells.month_outputs + (k * V + v) * R + r) * block;
         std::uint64_t wins = 0;
         for (std::size_t j = 0; j < count; ++j) {
           const double diff = scenario[j] - base[j];
           row[j] = diff;
           wins += (better > 0 && diff > 0.0) || (better < 0 && diff < 0.0);
         }
-        w.better_counts[k * cells.per_scenario +
-                        (v * static_cast<std::size_t>(layout.months) + static_cast<std::size_t>(t)) * R + r] += wins;
+        w.better_counts[k * cells.per_scenario + layout.index(0, v, month, r)] += wins;
       }
     }
   }
@@ -225,7 +224,9 @@ void summarise_month(const OutputLayout& layout, const Cells& cells, std::size_t
     summarise_cells(rows, block, R, count, nodes, cell);
   };
   for (std::size_t s = 0; s < cells.scenarios; ++s) {
-    for (std::size_t v = 0; v < V; ++v) group(layout.month_index(s, v, 0), layout.index(s, v, month, 0));
+    for (std::size_t v = 0; v < V; ++v) {
+      group(layout.month_index(s, v, 0), layout.index(s, v, month, 0));
+    }
   }
   for (std::size_t k = 0; k + 1 < cells.scenarios; ++k) {
     for (std::size_t v = 0; v < V; ++v) {

@@ -582,10 +582,10 @@ void CareWf::step(engine::SimulatorScratch& scratch, Batch& batch, int t,
   if (!batch.draws) throw std::logic_error("care_wf: step() before begin_batch()");
   auto& s = static_cast<Scratch&>(scratch);
   for (std::size_t k = 0; k < scenarios_.size(); ++k) {
+    engine::BatchOutput out = cells.out;
+    out.data += k * cells.scenario * out.cell_stride;
     step_scenario(k, *batch.draws, s, batch.scenarios[k], t,
-                  Cells{engine::BatchOutput{cells.out.data + k * cells.scenario * cells.out.cell_stride,
-                                            cells.out.cell_stride, cells.out.trajectory_stride},
-                        cells.scenario, cells.variable, cells.month});
+                  Cells{out, cells.scenario, cells.variable, cells.month});
   }
 }
 
