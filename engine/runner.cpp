@@ -1,16 +1,18 @@
 #include "engine/runner.h"
 
 #include <fmt/format.h>
-#include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/enumerable_thread_specific.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/partitioner.h>
 #include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <limits>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 
 #include "engine/moments.h"
@@ -262,61 +264,76 @@ RunResult run(const Simulator& simulator, const RunnerOptions& options) {
   tbb::task_arena arena(threads);
   tbb::enumerable_thread_specific<std::unique_ptr<Worker>> workers;
   MomentCascade total(cells.total);
-  // A wave is a few blocks per thread: enough to balance, few enough to bound memory.
-  const std::uint64_t wave = 4 * static_cast<std::uint64_t>(threads);
-  std::vector<std::vector<Moments>> finished(wave);
 
-  arena.execute([&] {
-    for (std::uint64_t first = 0; first < blocks; first += wave) {
-      const std::uint64_t last = std::min(blocks, first + wave);
-      tbb::parallel_for(
-          tbb::blocked_range<std::uint64_t>(first, last, 1),
-          [&](const tbb::blocked_range<std::uint64_t>& range) {
-            auto& slot = workers.local();
-            if (!slot) slot = std::make_unique<Worker>(simulator, cells, block);
-            Worker& w = *slot;
-            for (std::uint64_t b = range.begin(); b != range.end(); ++b) {
-              const std::uint64_t begin = b * block, end = std::min(n, begin + block);
-              const auto count = static_cast<std::size_t>(end - begin);
-              if (options.given_parameters) {
-                std::fill(w.given.begin(), w.given.end(), kDraw);
-                for (std::size_t j = 0; j < count; ++j) {
-                  options.given_parameters(begin + j,
-                                           std::span(w.given).subspan(j * w.values, w.values));
-                }
-              }
-              // The block's batches begin, then step a month at a time together: each month's
-              // outputs of the whole block are summarised while in the cache.
-              for (std::size_t j = 0, g = 0; j < count; j += w.batch, ++g) {
-                const std::size_t size = std::min(w.batch, count - j);
-                const std::size_t offset = j * w.values, length = size * w.values;
-                simulator.begin_batch(
-                    options.seed, static_cast<std::uint32_t>(begin + j), size, *w.scratch,
-                    *w.states[g], std::span(w.parameters).subspan(offset, length),
-                    options.given_parameters
-                        ? std::span<const double>(w.given).subspan(offset, length)
-                        : std::span<const double>());
-              }
-              auto& nodes = finished[b - first];
-              nodes = block_nodes(cells.total, count);
-              for (int t = 0; t < layout.months; ++t) {
-                for (std::size_t j = 0, g = 0; j < count; j += w.batch, ++g) {
-                  simulator.step(*w.scratch, *w.states[g], t,
-                                 BatchOutput{w.month_data() + j, block, 1});
-                }
-                buffer_differences(layout, cells, block, count, t, w);
-                save(layout, w, block, begin, count, t, result);
-                summarise_month(layout, cells, block, count, t, nodes, w);
-              }
-              if (options.on_block) options.on_block(count);
-            }
-          },
-          tbb::simple_partitioner());
-      for (std::uint64_t b = first; b < last; ++b) {
-        for (auto& node : finished[b - first]) total.push(std::move(node));
-        finished[b - first].clear();
+  // Block b on worker w: its sketches into w's, its moments as nodes (one per set bit of its
+  // trajectory count, as block_nodes makes them).
+  const auto run_block = [&](Worker& w, std::uint64_t b) {
+    const std::uint64_t begin = b * block, end = std::min(n, begin + block);
+    const auto count = static_cast<std::size_t>(end - begin);
+    if (options.given_parameters) {
+      std::fill(w.given.begin(), w.given.end(), kDraw);
+      for (std::size_t j = 0; j < count; ++j) {
+        options.given_parameters(begin + j, std::span(w.given).subspan(j * w.values, w.values));
       }
     }
+    // The block's batches begin, then step a month at a time together: each month's outputs of
+    // the whole block are summarised while in the cache.
+    for (std::size_t j = 0, g = 0; j < count; j += w.batch, ++g) {
+      const std::size_t size = std::min(w.batch, count - j);
+      const std::size_t offset = j * w.values, length = size * w.values;
+      simulator.begin_batch(options.seed, static_cast<std::uint32_t>(begin + j), size,
+                            *w.scratch, *w.states[g],
+                            std::span(w.parameters).subspan(offset, length),
+                            options.given_parameters
+                                ? std::span<const double>(w.given).subspan(offset, length)
+                                : std::span<const double>());
+    }
+    std::vector<Moments> nodes = block_nodes(cells.total, count);
+    for (int t = 0; t < layout.months; ++t) {
+      for (std::size_t j = 0, g = 0; j < count; j += w.batch, ++g) {
+        simulator.step(*w.scratch, *w.states[g], t, BatchOutput{w.month_data() + j, block, 1});
+      }
+      buffer_differences(layout, cells, block, count, t, w);
+      save(layout, w, block, begin, count, t, result);
+      summarise_month(layout, cells, block, count, t, nodes, w);
+    }
+    if (options.on_block) options.on_block(count);
+    return nodes;
+  };
+
+  // Each thread takes the next block in index order until none is left, so blocks finish
+  // roughly in order, without a barrier between groups of them. A finished block's moment nodes
+  // wait in `finished` until every earlier block's have been pushed into the cascade, which
+  // then takes them in block order: `finished` holds only the blocks that finished before an
+  // earlier one still running (about one per other thread), whatever the run's length.
+  std::atomic<std::uint64_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex order;
+  std::map<std::uint64_t, std::vector<Moments>> finished;
+  std::uint64_t pushed = 0;  // blocks whose nodes are in the cascade
+  arena.execute([&] {
+    tbb::parallel_for(
+        0, threads,
+        [&](int) {
+          auto& slot = workers.local();
+          if (!slot) slot = std::make_unique<Worker>(simulator, cells, block);
+          Worker& w = *slot;
+          try {
+            for (std::uint64_t b; !failed.load() && (b = next.fetch_add(1)) < blocks;) {
+              std::vector<Moments> nodes = run_block(w, b);
+              const std::lock_guard lock(order);
+              finished.emplace(b, std::move(nodes));
+              for (auto it = finished.begin(); it != finished.end() && it->first == pushed;
+                   it = finished.erase(it), ++pushed) {
+                for (auto& node : it->second) total.push(std::move(node));
+              }
+            }
+          } catch (...) {
+            failed = true;  // the other threads stop after their current block
+            throw;
+          }
+        },
+        tbb::simple_partitioner());
   });
 
   // Sketches and counts are integers, so the merge order does not matter.

@@ -1,17 +1,19 @@
 // Runs a Simulator over many trajectories in parallel and summarises the outputs.
 //
-// Work is cut into fixed blocks of `block_size` trajectories (a power of two). oneTBB runs the
-// blocks of a wave in parallel, each thread with its own model scratch and month buffer. A block
-// begins its model batches (Simulator::begin_batch, batch_size() trajectories each), then steps
-// them all a month at a time (Simulator::step): each month's outputs of the whole block land in
-// the month buffer, cell by cell, and are summarised from there while still in the cache. A
-// block's means and variances come back as MomentCascade subtrees pushed into the run's
-// cascade in block order, and each thread's quantile sketches and "better than the base" counts
-// (integers) are merged at the end. Every scenario other than the base is also summarised as
-// its per-trajectory difference from the base. So the summaries are bit-identical for any
-// thread count and any power-of-two block size. Memory grows with the number of trajectories
-// only through the cascade's depth and the sketches' range, which is capped (see
-// docs/engine.md).
+// Work is cut into fixed blocks of `block_size` trajectories (a power of two). Each oneTBB
+// thread takes the next block in index order until none is left, with its own model scratch and
+// month buffer. A block begins its model batches (Simulator::begin_batch, batch_size()
+// trajectories each), then steps them all a month at a time (Simulator::step): each month's
+// outputs of the whole block land in the month buffer, cell by cell, and are summarised from
+// there while still in the cache. A block's means and variances come back as MomentCascade
+// subtrees pushed into the run's cascade in block order (a block that finishes before an
+// earlier one waits for it), and each thread's quantile sketches and "better than the base"
+// counts (integers) are merged at the end. Every scenario other than the base is also
+// summarised as its per-trajectory difference from the base. So the summaries are
+// bit-identical for any thread count and any power-of-two block size. Memory grows with the
+// number of trajectories only through the cascade's depth and the sketches' range, which is
+// capped (see docs/engine.md). An exception from the model stops every thread after its
+// current block and leaves run() as thrown.
 #pragma once
 
 #include <cstdint>

@@ -131,5 +131,44 @@ TEST(Simulator, TheRunnerSummarisesAModelWithoutLanes) {
   EXPECT_EQ(result.parameter_values[0][2], 1.0);
 }
 
+// Arithmetic, except that trajectory `bad` throws.
+class FailsAt final : public Simulator {
+ public:
+  explicit FailsAt(std::uint32_t bad) : bad_(bad) {}
+  const OutputLayout& layout() const override { return model_.layout(); }
+  std::unique_ptr<SimulatorScratch> make_scratch() const override {
+    return model_.make_scratch();
+  }
+  void simulate_given(std::uint64_t seed, std::uint32_t trajectory, SimulatorScratch& scratch,
+                      std::span<double> out, std::span<double> parameters,
+                      std::span<const double> given) const override {
+    if (trajectory == bad_) throw std::runtime_error("trajectory failed");
+    model_.simulate_given(seed, trajectory, scratch, out, parameters, given);
+  }
+
+ private:
+  Arithmetic model_;
+  std::uint32_t bad_;
+};
+
+TEST(Simulator, AModelsErrorStopsTheRunAndReachesTheCaller) {
+  // Blocks of 4 on 2 threads, the failing block first, in the middle or last: the error comes
+  // out of run() as thrown (no hang, no other error in its place).
+  for (const std::uint32_t bad : {0u, 37u, 399u}) {
+    const FailsAt model(bad);
+    RunnerOptions options;
+    options.trajectories = 400;
+    options.block_size = 4;
+    options.threads = 2;
+    options.quantiles = {0.5};
+    try {
+      run(model, options);
+      ADD_FAILURE() << "no error for trajectory " << bad;
+    } catch (const std::runtime_error& e) {
+      EXPECT_STREQ(e.what(), "trajectory failed");
+    }
+  }
+}
+
 }  // namespace
 }  // namespace carecast::engine
