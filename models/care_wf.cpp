@@ -269,12 +269,21 @@ Lanes<double> initial_nlw(const CareWfConfig& c, const Lanes<double>& nlw0) {
   return nlw;
 }
 
+namespace {
+// The flows of step 7 of one region and provider, every lane's: leavers (new, settled staff),
+// progressions from new to settled, vacancies and hires.
+struct ProviderFlows {
+  Lanes<double> left_new{}, left_settled{}, promoted{}, vacant{}, hired{};
+};
+}  // namespace
+
 // What a batch's scenarios share while one of them is set up or stepped: the base draws and the
 // initial state made from them, and one month's working values. Batches stepped in turn share it.
 struct CareWf::Scratch final : engine::SimulatorScratch {
   Scratch(std::size_t R, std::size_t P)
       : budget0(R), stock0_new(R * P), stock0_settled(R * P), prices(P), demand_shock(R),
-        turnover(2 * P), quit(2 * P), fill_rate(P), quit_new(P), quit_settled(P), fill(P) {
+        turnover(2 * P), quit(2 * P), fill_rate(P), quit_new(P), quit_settled(P), fill(P),
+        flows(P) {
     Lanes<double> twelfth;
     twelfth.fill(1.0 / 12.0);
     engine::make_binomial_probability_lanes(twelfth, progression);
@@ -294,6 +303,8 @@ struct CareWf::Scratch final : engine::SimulatorScratch {
   std::vector<engine::BinomialProbabilityLanes> quit_new, quit_settled, fill;
   // Monthly probability of progressing from new to settled staff, in every lane.
   engine::BinomialProbabilityLanes progression;
+  // Per provider, this month's flows in the region being stepped.
+  std::vector<ProviderFlows> flows;
 };
 
 // Where one scenario of a batch stands at the start of a month, every lane's.
@@ -645,7 +656,7 @@ void CareWf::step_scenario(std::size_t scenario, Draws& draws, Scratch& s, Scena
   // (and their exp, log and logistic go through engine/lane_math.h, all lanes at once).
   const Lanes<double>& productivity = at(Param::productivity_new);
   Lanes<double> x{}, y{}, wage_shock{}, unemployment_shock{}, growth_shock{};
-  Lanes<double> n{}, left_new{}, left_settled{}, promoted{}, hired{};
+  Lanes<double> n{};
   Lanes<double> unemployment{};
   MonthPrices& prices = s.prices;
   Lanes<double>& xw = st.xw;
@@ -785,25 +796,45 @@ void CareWf::step_scenario(std::size_t scenario, Draws& draws, Scratch& s, Scena
     LaneVector supplied_sum{}, delivered_sum{}, headcount_sum{}, vacancies_sum{}, leavers_sum{},
         hires_sum{}, cost_sum{}, leakage_sum{}, wage_bill_sum{}, start_stock{}, wage_weight{};
     const bool floors = draws.floors();
+    // Step 7's flows, stage by stage for every provider: a provider's flows depend on each other
+    // (progression on the new staff who leave, hiring on the vacancies left by both leaving
+    // flows), providers' not at all, so each stage's draws need not wait for each other.
+    // Every variate has its own stream address, so the order of the draws changes nothing.
+    const auto site = [&](std::size_t p, Flow flow) {
+      return kSiteFlow + static_cast<std::uint32_t>(r * P + p) * 4 + flow;
+    };
+    for (std::size_t p = 0; p < P; ++p) {
+      n = st.stock_new[r * P + p];
+      draws.binomials(n, s.quit_new[p], site(p, Flow::leavers_new), t, s.flows[p].left_new);
+      n = st.stock_settled[r * P + p];
+      draws.binomials(n, s.quit_settled[p], site(p, Flow::leavers_settled), t,
+                      s.flows[p].left_settled);
+    }
     for (std::size_t p = 0; p < P; ++p) {
       const std::size_t rp = r * P + p;
-      const std::uint32_t site = kSiteFlow + static_cast<std::uint32_t>(rp) * 4;
+      ProviderFlows& f = s.flows[p];
+      const LaneVector fresh0 = load(st.stock_new[rp]), settled0 = load(st.stock_settled[rp]);
+      const LaneVector gone_new = load(f.left_new), gone_settled = load(f.left_settled);
+      store(n, fresh0 - gone_new);
+      draws.binomials(n, s.progression, site(p, Flow::progression), t, f.promoted);
+      // Vacancies: posts less the staff who stay, floored (draws.floor()), then at least 0.
+      const LaneVector short_of = load(prices.share[p]) * funded / load(st.hours_per_post[p]) -
+                                  (fresh0 + settled0 - gone_new - gone_settled);
+      store(f.vacant, floors ? floor_at_least_zero(short_of) : at_least_zero(short_of));
+    }
+    for (std::size_t p = 0; p < P; ++p) {
+      ProviderFlows& f = s.flows[p];
+      n = f.vacant;
+      draws.binomials(n, s.fill[p], site(p, Flow::hiring), t, f.hired);
+    }
+    for (std::size_t p = 0; p < P; ++p) {
+      const std::size_t rp = r * P + p;
+      const ProviderFlows& f = s.flows[p];
       const LaneVector fresh0 = load(st.stock_new[rp]), settled0 = load(st.stock_settled[rp]);
       const LaneVector share = load(prices.share[p]), hours_per_post = load(st.hours_per_post[p]);
-      store(n, fresh0);
-      draws.binomials(n, s.quit_new[p], site + Flow::leavers_new, t, left_new);
-      store(n, settled0);
-      draws.binomials(n, s.quit_settled[p], site + Flow::leavers_settled, t, left_settled);
-      const LaneVector gone_new = load(left_new), gone_settled = load(left_settled);
-      store(n, fresh0 - gone_new);
-      draws.binomials(n, s.progression, site + Flow::progression, t, promoted);
-      // Vacancies: posts less the staff who stay, floored (draws.floor()), then at least 0.
-      const LaneVector short_of =
-          share * funded / hours_per_post - (fresh0 + settled0 - gone_new - gone_settled);
-      const LaneVector vacant = floors ? floor_at_least_zero(short_of) : at_least_zero(short_of);
-      store(n, vacant);
-      draws.binomials(n, s.fill[p], site + Flow::hiring, t, hired);
-      const LaneVector up = load(promoted), in = load(hired);
+      const LaneVector gone_new = load(f.left_new), gone_settled = load(f.left_settled);
+      const LaneVector vacant = load(f.vacant);
+      const LaneVector up = load(f.promoted), in = load(f.hired);
       start_stock += fresh0 + settled0;
       const LaneVector fresh = fresh0 + (in - gone_new - up);
       const LaneVector settled = settled0 + (up - gone_settled);
