@@ -207,10 +207,15 @@ inline D8 sqrt8(D8 x) {
 
 inline bool all(I8 mask) { return !any(~mask); }
 
-// The largest of the lanes.
+// The largest and the smallest of the lanes.
 inline double max_lane(D8 x) {
   double m = x[0];
   for (std::size_t l = 1; l < kLanes; ++l) m = std::max(m, x[l]);
+  return m;
+}
+inline double min_lane(D8 x) {
+  double m = x[0];
+  for (std::size_t l = 1; l < kLanes; ++l) m = std::min(m, x[l]);
   return m;
 }
 
@@ -431,18 +436,22 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
     D8 left = u;
     D8 count{};
     M8 running = to_mask(inversion & (left > pmf) & (count < cap));
-    // Round k: counts k and k + 1.
-    const auto round = [&](std::size_t k) {
+    // Round k: counts k and k + 1, tested against the caps unless no lane's cap lies among them.
+    const auto round = [&](std::size_t k, bool test_cap) {
       const D8 k1 = broadcast(kCounts[k]), k2 = broadcast(kCounts[k + 1]);
       const D8 ratio_1 = nr * kReciprocals[k] - r;
       const D8 pmf_1 = pmf * ratio_1;
       count = select(running, k1, count);
-      running = both(running, both(greater(left - pmf, pmf_1), greater(cap, k1)));
+      M8 going = greater(left - pmf, pmf_1);
+      if (test_cap) going = both(going, greater(cap, k1));
+      running = both(running, going);
       const D8 ratio_2 = nr * kReciprocals[k + 1] - r;
       left = left - (pmf + pmf_1);
       pmf = pmf * (ratio_1 * ratio_2);
       count = select(running, k2, count);
-      running = both(running, both(greater(left, pmf), greater(cap, k2)));
+      going = greater(left, pmf);
+      if (test_cap) going = both(going, greater(cap, k2));
+      running = both(running, going);
     };
     // The rounds, in two loops. A loop that stops when no lane is running ends on a branch that
     // waits for the last of the search's chain of operations and is mispredicted at almost every
@@ -458,9 +467,14 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
     const std::size_t likely_rounds =
         std::min<std::size_t>(static_cast<std::size_t>(0.5 * (mu + std::sqrt(mu)) + 1.5),
                               kBinomialInversionCap / 2);
+    // Where every inversion lane's cap lies beyond the first loop's counts (the common case), its
+    // rounds leave out the test against the cap (the compiler makes the loop twice, with and
+    // without).
+    const bool capped = min_lane(select(inversion, cap, broadcast(kInversionCapD))) <=
+                        static_cast<double>(2 * likely_rounds);
     std::size_t k = 1;
-    for (; k < 2 * likely_rounds; k += 2) round(k);
-    for (; any(running); k += 2) round(k);
+    for (; k < 2 * likely_rounds; k += 2) round(k, capped);
+    for (; any(running); k += 2) round(k, true);
     x = select(inversion, count, x);
   }
 
