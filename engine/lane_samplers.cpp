@@ -13,6 +13,7 @@
 // tests/engine/lane_samplers_test.cpp checks lane against scalar, bit for bit.
 #include "engine/lane_samplers.h"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cmath>
@@ -140,6 +141,14 @@ constexpr int kVectorAttempts = 16;
 
 using binomial_detail::kReciprocals;  // the scalar inversion's table
 
+// kCounts[x] = x as a double, for every count the inversion search visits: broadcast from
+// memory into the lanes, the counts cost the search no additions.
+constexpr auto kCounts = [] {
+  std::array<double, kReciprocals.size()> table{};
+  for (std::size_t x = 0; x < table.size(); ++x) table[x] = static_cast<double>(x);
+  return table;
+}();
+
 inline D8 load(const Lanes<double>& x) {
   D8 v;
   std::memcpy(&v, x.data(), sizeof v);
@@ -198,6 +207,46 @@ inline D8 sqrt8(D8 x) {
 
 inline bool all(I8 mask) { return !any(~mask); }
 
+// The largest and the smallest of the lanes.
+inline double max_lane(D8 x) {
+  double m = x[0];
+  for (std::size_t l = 1; l < kLanes; ++l) m = std::max(m, x[l]);
+  return m;
+}
+inline double min_lane(D8 x) {
+  double m = x[0];
+  for (std::size_t l = 1; l < kLanes; ++l) m = std::min(m, x[l]);
+  return m;
+}
+
+// Lane masks as the inversion search carries them from round to round (M8): with AVX-512 a mask
+// register, bit l for lane l, which its comparisons write and its blends read directly; a mask
+// carried as an I8 would be turned from and back into a mask register at every use. Without
+// AVX-512 an M8 is an I8.
+#if defined(__AVX512F__)
+using M8 = __mmask8;
+
+inline M8 to_mask(I8 mask) {
+  const auto m = std::bit_cast<__m512i>(mask);
+  return _mm512_test_epi64_mask(m, m);
+}
+inline bool any(M8 mask) { return !_kortestz_mask8_u8(mask, mask); }
+inline M8 both(M8 a, M8 b) { return _kand_mask8(a, b); }
+inline M8 greater(D8 a, D8 b) {
+  return _mm512_cmp_pd_mask(std::bit_cast<__m512d>(a), std::bit_cast<__m512d>(b), _CMP_GT_OQ);
+}
+inline D8 select(M8 mask, D8 a, D8 b) {
+  return std::bit_cast<D8>(
+      _mm512_mask_blend_pd(mask, std::bit_cast<__m512d>(b), std::bit_cast<__m512d>(a)));
+}
+#else
+using M8 = I8;
+
+inline M8 to_mask(I8 mask) { return mask; }
+inline M8 both(M8 a, M8 b) { return a & b; }
+inline M8 greater(D8 a, D8 b) { return a > b; }
+#endif
+
 inline D8 abs8(D8 x) {
   return std::bit_cast<D8>(std::bit_cast<U8>(x) & (U8{} + 0x7FFFFFFFFFFFFFFFull));
 }
@@ -208,7 +257,13 @@ inline D8 copysign_half(D8 x) {
                            std::bit_cast<U8>(D8{} + 0.5));
 }
 
-inline D8 broadcast(double x) { return D8{} + x; }
+// x in every lane (written out, not as D8{} + x: that addition, which turns -0 into +0, would be
+// made for every x not known at compile time).
+#if defined(__AVX512F__)
+inline D8 broadcast(double x) { return D8{x, x, x, x, x, x, x, x}; }
+#else
+inline D8 broadcast(double x) { return {D4{x, x, x, x}, D4{x, x, x, x}}; }
+#endif
 
 // Philox block number `index` of every lane's stream (counter {index, month, site,
 // trajectory[l]}), word w of lane l in the low half of words[w][l].
@@ -376,24 +431,50 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
     // lane until each has stopped: lane l stops at the first count at which the scalar loop's
     // condition (left > pmf && x < cap) fails. Before that its arithmetic is the scalar loop's;
     // after it, it goes on unused. Every lane in round k is at count k - 1, so 1 / k and
-    // 1 / (k + 1) are table entries shared by all of them.
+    // 1 / (k + 1), and the counts k and k + 1 themselves, are table entries shared by all of them.
     const D8 cap = select(nd < kInversionCapD, nd, broadcast(kInversionCapD));
     D8 left = u;
     D8 count{};
-    I8 running = inversion & (left > pmf) & (count < cap);
-    D8 k1 = broadcast(1.0);  // k, k + 1 as doubles
-    for (std::size_t k = 1; any(running); k += 2, k1 = k1 + 2.0) {
+    M8 running = to_mask(inversion & (left > pmf) & (count < cap));
+    // Round k: counts k and k + 1, tested against the caps unless no lane's cap lies among them.
+    const auto round = [&](std::size_t k, bool test_cap) {
+      const D8 k1 = broadcast(kCounts[k]), k2 = broadcast(kCounts[k + 1]);
       const D8 ratio_1 = nr * kReciprocals[k] - r;
       const D8 pmf_1 = pmf * ratio_1;
       count = select(running, k1, count);
-      running &= (left - pmf > pmf_1) & (k1 < cap);
-      const D8 k2 = k1 + 1.0;
+      M8 going = greater(left - pmf, pmf_1);
+      if (test_cap) going = both(going, greater(cap, k1));
+      running = both(running, going);
       const D8 ratio_2 = nr * kReciprocals[k + 1] - r;
       left = left - (pmf + pmf_1);
       pmf = pmf * (ratio_1 * ratio_2);
       count = select(running, k2, count);
-      running &= (left > pmf) & (k2 < cap);
-    }
+      going = greater(left, pmf);
+      if (test_cap) going = both(going, greater(cap, k2));
+      running = both(running, going);
+    };
+    // The rounds, in two loops. A loop that stops when no lane is running ends on a branch that
+    // waits for the last of the search's chain of operations and is mispredicted at almost every
+    // call, so that nothing after it overlaps that chain. So the first loop makes, without
+    // asking, the rounds that the lanes are likely to need: through a count above mu + sqrt(mu)
+    // + 1 (a standard deviation above the mean) for mu the largest n p' of the inversion lanes, a
+    // number known before the search starts, so that the loop's exit is resolved early. Rounds
+    // after a lane has stopped change nothing in it. The second loop finishes what runs beyond
+    // (measured: through a count 0 or 3 standard deviations above the mean was slower). The
+    // tables cover every round: a lane runs only below its cap of at most 160, and the first loop
+    // ends by the round of counts 159 and 160.
+    const double mu = max_lane(select(inversion, np, D8{}));
+    const std::size_t likely_rounds =
+        std::min<std::size_t>(static_cast<std::size_t>(0.5 * (mu + std::sqrt(mu)) + 1.5),
+                              kBinomialInversionCap / 2);
+    // Where every inversion lane's cap lies beyond the first loop's counts (the common case), its
+    // rounds leave out the test against the cap (the compiler makes the loop twice, with and
+    // without).
+    const bool capped = min_lane(select(inversion, cap, broadcast(kInversionCapD))) <=
+                        static_cast<double>(2 * likely_rounds);
+    std::size_t k = 1;
+    for (; k < 2 * likely_rounds; k += 2) round(k, capped);
+    for (; any(running); k += 2) round(k, true);
     x = select(inversion, count, x);
   }
 

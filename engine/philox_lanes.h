@@ -62,6 +62,10 @@ inline PhiloxWideWord splat(std::uint32_t x) {
 inline PhiloxWideWord operator^(PhiloxWideWord a, PhiloxWideWord b) {
   return {_mm512_xor_si512(a.lanes, b.lanes)};
 }
+// The low halves added modulo 2^32 (and the high halves apart from them).
+inline PhiloxWideWord add32(PhiloxWideWord a, PhiloxWideWord b) {
+  return {_mm512_add_epi32(a.lanes, b.lanes)};
+}
 // (hi, lo) of m * x, lane by lane.
 inline void mulhilo(PhiloxWideWord m, PhiloxWideWord x, PhiloxWideWord& hi, PhiloxWideWord& lo) {
   lo.lanes = _mm512_mask_mul_epu32(x.lanes, 0xFF, x.lanes, m.lanes);
@@ -82,6 +86,9 @@ inline PhiloxWideWord splat(std::uint32_t x) {
 }
 inline PhiloxWideWord operator^(PhiloxWideWord a, PhiloxWideWord b) {
   return {_mm256_xor_si256(a.low, b.low), _mm256_xor_si256(a.high, b.high)};
+}
+inline PhiloxWideWord add32(PhiloxWideWord a, PhiloxWideWord b) {
+  return {_mm256_add_epi32(a.low, b.low), _mm256_add_epi32(a.high, b.high)};
 }
 inline void mulhilo(PhiloxWideWord m, PhiloxWideWord x, PhiloxWideWord& hi, PhiloxWideWord& lo) {
   lo.low = _mm256_mul_epu32(x.low, m.low);
@@ -112,20 +119,25 @@ inline void philox4x32_lanes(const PhiloxLaneWords& counter, std::uint32_t key0,
 #if defined(__AVX2__) || defined(__AVX512F__)
 namespace philox_detail {
 
-// The 10 rounds of Philox4x32 on c, with the key bumped between rounds.
+// The 10 rounds of Philox4x32 on c, with the key bumped between rounds. The key is bumped in
+// the vector registers, so that it is moved into them once, not once a round.
 inline PhiloxWideBlock rounds(PhiloxWideBlock c, std::uint32_t key0, std::uint32_t key1) {
   const PhiloxWideWord m0 = splat(PHILOX_M4x32_0);
   const PhiloxWideWord m1 = splat(PHILOX_M4x32_1);
+  const PhiloxWideWord bump0 = splat(PHILOX_W32_0);
+  const PhiloxWideWord bump1 = splat(PHILOX_W32_1);
+  PhiloxWideWord k0 = splat(key0);
+  PhiloxWideWord k1 = splat(key1);
   for (int round = 0; round < 10; ++round) {
     if (round > 0) {
-      key0 += PHILOX_W32_0;
-      key1 += PHILOX_W32_1;
+      k0 = add32(k0, bump0);
+      k1 = add32(k1, bump1);
     }
     PhiloxWideWord hi0, lo0, hi1, lo1;
     mulhilo(m0, c[0], hi0, lo0);
     mulhilo(m1, c[2], hi1, lo1);
     // The key is xored into the word that does not wait for the multiply.
-    c = {hi1 ^ (c[1] ^ splat(key0)), lo1, hi0 ^ (c[3] ^ splat(key1)), lo0};
+    c = {hi1 ^ (c[1] ^ k0), lo1, hi0 ^ (c[3] ^ k1), lo0};
   }
   return c;
 }
