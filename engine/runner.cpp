@@ -169,11 +169,14 @@ void save(const OutputLayout& layout, const Worker& worker, std::size_t block, s
   const std::size_t plane = static_cast<std::size_t>(layout.months) * R;
   for (std::size_t s = 0; s < S; ++s) {
     for (std::size_t v = 0; v < V; ++v) {
-      for (std::size_t r = 0; r < R; ++r) {
-        const double* row = worker.month_data() + layout.month_index(s, v, r) * block;
-        float* to = result.trajectory[s][v].data() + begin * plane +
-                    static_cast<std::size_t>(t) * R + r;
-        for (std::size_t j = 0; j < saved; ++j) to[j * plane] = static_cast<float>(row[j]);
+      // A trajectory's regions side by side in the saved array: written together, a trajectory
+      // at a time (a trajectory's month is 8 regions' floats, trajectories a plane apart).
+      const double* rows = worker.month_data() + layout.month_index(s, v, 0) * block;
+      float* to = result.trajectory[s][v].data() + begin * plane + static_cast<std::size_t>(t) * R;
+      for (std::size_t j = 0; j < saved; ++j) {
+        for (std::size_t r = 0; r < R; ++r) {
+          to[j * plane + r] = static_cast<float>(rows[r * block + j]);
+        }
       }
     }
     if (t != 0) continue;
