@@ -522,7 +522,7 @@ void CareWf::simulate(Draws draws, engine::SimulatorScratch& scratch,
   const std::size_t regions = layout_.regions.size();
   const Cells cells{out, layout_.cells_per_scenario(), static_cast<std::size_t>(months_) * regions,
                     regions};
-  for (int t = 0; t < months_; ++t) step(scratch, batch, t, cells);
+  for (int t = 0; t < months_; ++t) step_month(scratch, batch, t, cells);
 }
 
 std::unique_ptr<engine::BatchState> CareWf::make_batch_state() const {
@@ -534,7 +534,7 @@ void CareWf::begin_batch(std::uint64_t seed, std::uint32_t first, std::size_t co
                          std::span<double> parameters, std::span<const double> given) const {
   check_count(count);
   begin(Draws(seed, first, count, mode_ == engine::Mode::expected), scratch,
-        static_cast<Batch&>(state), parameters, given);
+        dynamic_cast<Batch&>(state), parameters, given);
 }
 
 void CareWf::step(engine::SimulatorScratch& scratch, engine::BatchState& state, int month,
@@ -543,7 +543,8 @@ void CareWf::step(engine::SimulatorScratch& scratch, engine::BatchState& state, 
   // Cell (variable, region) of scenario k at out's cell OutputLayout::month_index(k, variable,
   // region).
   const std::size_t regions = layout_.regions.size();
-  step(scratch, static_cast<Batch&>(state), month, Cells{out, kVarCount * regions, regions, 0});
+  step_month(scratch, dynamic_cast<Batch&>(state), month,
+             Cells{out, kVarCount * regions, regions, 0});
 }
 
 void CareWf::begin(Draws draws, engine::SimulatorScratch& scratch, Batch& batch,
@@ -587,8 +588,8 @@ void CareWf::begin(Draws draws, engine::SimulatorScratch& scratch, Batch& batch,
   }
 }
 
-void CareWf::step(engine::SimulatorScratch& scratch, Batch& batch, int t,
-                  const Cells& cells) const {
+void CareWf::step_month(engine::SimulatorScratch& scratch, Batch& batch, int t,
+                        const Cells& cells) const {
   if (cells.out.data == nullptr) throw std::invalid_argument("care_wf: no output");
   if (!batch.draws) throw std::logic_error("care_wf: step() before begin_batch()");
   auto& s = static_cast<Scratch&>(scratch);

@@ -81,7 +81,8 @@ class CareWf final : public engine::Simulator {
                 std::span<double> parameters, std::span<const double> given) const;
   void begin(Draws draws, engine::SimulatorScratch& scratch, Batch& batch,
              std::span<double> parameters, std::span<const double> given) const;
-  void step(engine::SimulatorScratch& scratch, Batch& batch, int t, const Cells& cells) const;
+  void step_month(engine::SimulatorScratch& scratch, Batch& batch, int t,
+                  const Cells& cells) const;
   void draw_parameters(const CareWfConfig& config, const Draws& draws, std::size_t lane,
                        std::span<const double> given, Parameters& values) const;
   void initial_state(const Draws& draws, Scratch& s) const;

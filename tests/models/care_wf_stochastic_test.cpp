@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <typeinfo>
 
 #include "tests/support/model_run.h"
 
@@ -371,6 +372,13 @@ TEST(CareWfStochastic, SteppingMonthByMonthGivesTheBatchsValues) {
   EXPECT_THROW(h.model->step(*h.scratch, *state, h.layout.months,
                              engine::BatchOutput{month.data(), batch, 1}),
                std::out_of_range);
+  // A state made by another Simulator (here the interface's default) is refused.
+  auto foreign = h.model->engine::Simulator::make_batch_state();
+  std::vector<double> parameters(batch * S * K);
+  EXPECT_THROW(h.model->begin_batch(h.settings.seed, 0, batch, *h.scratch, *foreign, parameters, {}),
+               std::bad_cast);
+  EXPECT_THROW(h.model->step(*h.scratch, *foreign, 0, engine::BatchOutput{month.data(), batch, 1}),
+               std::bad_cast);
   auto fresh = h.model->make_batch_state();
   EXPECT_THROW(h.model->step(*h.scratch, *fresh, 0, engine::BatchOutput{month.data(), batch, 1}),
                std::logic_error);
