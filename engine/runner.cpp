@@ -34,13 +34,20 @@ struct Cells {
         outputs(layout.cells()),
         total(outputs + (scenarios - 1) * per_scenario),
         month_outputs(layout.cells_per_month()),
-        month_total(month_outputs + (scenarios - 1) * (month_outputs / scenarios)) {}
+        month_total(month_outputs + (scenarios - 1) * (month_outputs / scenarios)),
+        variables(layout.variables.size()),
+        regions(layout.regions.size()) {}
 
   // The scenario whose difference occupies diff slot k.
   std::size_t diff_scenario(std::size_t k) const { return k < base ? k : k + 1; }
+  // The month cell of diff slot k's variable v in region r.
+  std::size_t month_difference(std::size_t k, std::size_t v, std::size_t r) const {
+    return month_outputs + (k * variables + v) * regions + r;
+  }
 
   std::size_t per_scenario, scenarios, base, outputs, total;
   std::size_t month_outputs, month_total;
+  std::size_t variables, regions;
 };
 
 constexpr std::size_t kLineBytes = 64;
@@ -200,7 +207,7 @@ void buffer_differences(const OutputLayout& layout, const Cells& cells, std::siz
       for (std::size_t r = 0; r < R; ++r) {
         const double* base = w.month_data() + layout.month_index(cells.base, v, r) * block;
         const double* scenario = w.month_data() + layout.month_index(s, v, r) * block;
-        double* row = w.month_data() + (cells.month_outputs + (k * V + v) * R + r) * block;
+        double* row = w.month_data() + cells.month_difference(k, v, r) * block;
         std::uint64_t wins = 0;
         for (std::size_t j = 0; j < count; ++j) {
           const double diff = scenario[j] - base[j];
@@ -235,7 +242,7 @@ void summarise_month(const OutputLayout& layout, const Cells& cells, std::size_t
   }
   for (std::size_t k = 0; k + 1 < cells.scenarios; ++k) {
     for (std::size_t v = 0; v < V; ++v) {
-      group(cells.month_outputs + (k * V + v) * R,
+      group(cells.month_difference(k, v, 0),
             cells.outputs + k * cells.per_scenario + layout.index(0, v, month, 0));
     }
   }
