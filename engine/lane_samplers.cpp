@@ -7,7 +7,8 @@
 // the second uniform, the product of pmf ratios of step 3.1), each a fixed sequence of IEEE
 // operations (sqrt, division and floor are correctly rounded in the vector units as in the scalar
 // ones; the build sets -ffp-contract=off so that neither side fuses a multiply-add); (1 - p')^n
-// for n >= 64 is engine/math_kernels.h's exp on the lanes, the same kernel the scalar setup uses.
+// for n >= 64 is engine/math_kernels.h's exp_estrin_kernel on the lanes, the same kernel the
+// scalar setup uses.
 // One thing stays scalar: a BTRS lane whose k lies more than 15 from the mode (Stirling's series,
 // logarithms) finishes in the scalar code from its resumed stream.
 // tests/engine/lane_samplers_test.cpp checks lane against scalar, bit for bit.
@@ -415,17 +416,20 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
   if (any(inversion)) {
     // pmf(0) = (1 - p')^n: for n < 64 the product of the q^(2^i) of n's set bits, in increasing
     // i as power_of_complement() multiplies them (2^52 + n has n in its low mantissa bits).
-    const U8 bits = std::bit_cast<U8>(nd + 0x1.0p52);
-    D8 pmf = broadcast(1.0);
-    for (std::size_t i = 0; i < 6; ++i) {
-      const D8 power = load(probability.q_powers[i]);
-      pmf = select((bits & (U8{} + (1ull << i))) != 0, pmf * power, pmf);
-    }
-    // For n >= 64 exp(n log q), by the exp_kernel() of power_of_complement().
+    // Left out where no inversion lane has n < 64 (most calls of the default model).
     const I8 by_exp = inversion & (nd >= 64);
+    D8 pmf = broadcast(1.0);
+    if (!all(by_exp | ~inversion)) {
+      const U8 bits = std::bit_cast<U8>(nd + 0x1.0p52);
+      for (std::size_t i = 0; i < 6; ++i) {
+        const D8 power = load(probability.q_powers[i]);
+        pmf = select((bits & (U8{} + (1ull << i))) != 0, pmf * power, pmf);
+      }
+    }
+    // For n >= 64 exp(n log q), by the exp_estrin_kernel() of power_of_complement().
     if (any(by_exp)) {
       const D8 exponent = select(by_exp, nd * load(probability.log_q), D8{});
-      pmf = select(by_exp, exp_kernel<D8, I8>(exponent), pmf);
+      pmf = select(by_exp, exp_estrin_kernel<D8, I8>(exponent), pmf);
     }
     // The sequential search, two counts per round as sample_by_inversion() makes them, on every
     // lane until each has stopped: lane l stops at the first count at which the scalar loop's

@@ -46,6 +46,19 @@ TEST(MathKernels, ExpWithinTwoUlpsOfLibm) {
   EXPECT_LT(mean, 0.5);
 }
 
+// The Estrin form: its own roundings, the same accuracy; over the binomial's range of
+// n log(1 - p) as well.
+TEST(MathKernels, ExpEstrinWithinTwoUlpsOfLibm) {
+  std::uniform_real_distribution<double> wide(-700.0, 700.0), binomial(-80.0, 0.0);
+  const auto [worst, mean] = ulp_error(
+      [](double x) { return exp_estrin_kernel(x); }, [](double x) { return std::exp(x); },
+      [&](std::mt19937_64& rng) { return rng() % 2 ? wide(rng) : binomial(rng); }, 400000);
+  EXPECT_LE(worst, 2);
+  EXPECT_LT(mean, 0.5);
+  EXPECT_EQ(exp_estrin_kernel(0.0), 1.0);
+  EXPECT_EQ(exp_estrin_kernel(-0x1p-60), 1.0);
+}
+
 TEST(MathKernels, LogWithinTwoUlpsOfLibm) {
   // Arguments spread over the whole exponent range and crowded near 1, where log is small.
   std::uniform_real_distribution<double> exponent(-1000.0, 1000.0), near_one(-0.3, 0.3);
