@@ -12,8 +12,10 @@
 namespace carecast::engine::h5 {
 namespace {
 
-// gzip level of compressed datasets: a good ratio at a fraction of level 9's time.
-constexpr unsigned kDeflateLevel = 4;
+// gzip level of compressed datasets. After the shuffle filter level 1 compresses saved float32
+// trajectories about as well as level 4 in less time (default forecast, 500 trajectories saved,
+// 10^4 run: 18.36 MB against 18.19 MB, the whole run 1.59-1.62 s against 1.68-1.69 s).
+constexpr unsigned kDeflateLevel = 1;
 
 // The top (outermost) and innermost messages of HDF5's error stack.
 struct StackMessages {

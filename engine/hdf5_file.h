@@ -145,7 +145,7 @@ class PropertyList : public detail::Handle<H5Pclose> {
   static PropertyList file_access();
   // The group tracks (and indexes) the creation order of its links.
   static PropertyList group_creation();
-  // Contiguous when `chunk` is empty; otherwise chunks of that shape, shuffled and gzip level 4.
+  // Contiguous when `chunk` is empty; otherwise chunks of that shape, shuffled and gzip level 1.
   static PropertyList dataset_creation(const std::vector<hsize_t>& chunk);
 };
 

@@ -10,7 +10,7 @@
 //   /scenarios/<scenario>/summary/<variable>_mean, <variable>_sd   float64 [time, region]
 //   /scenarios/<scenario>/summary/<variable>_q                     float64 [quantile, time, region]
 //   /scenarios/<scenario>/trajectories/<variable>     float32 [trajectory, time, region], chunked,
-//                                                     shuffled, gzip level 4 (saved > 0 only)
+//                                                     shuffled, gzip level 1 (saved > 0 only)
 //   /scenarios/<scenario>/trajectories/parameters     float64 [trajectory, parameter]
 //                                                     (saved > 0 and parameters only)
 //   root attributes: carecast_version, model, mode, config (strings), seed, trajectories
