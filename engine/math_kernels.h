@@ -1,5 +1,5 @@
-// exp (two ways), log and log1p as fixed sequences of IEEE additions, multiplications, divisions and
-// integer bit operations, written once for scalars and for vectors of lanes (GCC vector
+// exp (two ways), log and log1p as fixed sequences of IEEE additions, multiplications, divisions
+// and integer bit operations, written once for scalars and for vectors of lanes (GCC vector
 // extensions). A scalar and a lane evaluation of the same argument give the same double bit for
 // bit (the build sets -ffp-contract=off), so code that steps trajectories in lanes can use them
 // and still give each trajectory exactly what it gets alone; and the lanes need no libm call.
@@ -86,7 +86,7 @@ inline D exp_kernel(D x) {
 
 // exp(x) as exp_kernel but with the polynomial by Estrin's scheme: the same reduction and degree,
 // a dependency chain of 5 multiply-adds after r rather than 13, and so about half the latency,
-// where exp_kernel's result waits on it (the binomial's pmf(0) = (1 - p)^n, on which the
+// for a caller that waits on the result (the binomial's pmf(0) = (1 - p)^n, on which the
 // inversion search waits). Accurate to about an ulp like exp_kernel (tests/engine/
 // math_kernels_test.cpp), but not monotone to the ulp where k changes, which exp_kernel is.
 template <typename D, typename I>
