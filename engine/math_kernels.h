@@ -66,22 +66,34 @@ inline constexpr std::int64_t kExponentMask = static_cast<std::int64_t>(0xFFF000
 inline constexpr std::int64_t kShifterBits = 0x4338000000000000ll;  // bits of 1.5 * 2^52
 }  // namespace math_kernels_detail
 
+namespace math_kernels_detail {
+// exp(x) = 2^k exp(r), the part both exp kernels share: k = round(x / ln 2) by the shifter,
+// r = x - k ln 2 in two parts, `polynomial`(r) = exp(r) for |r| <= ln(2)/2, then times 2^k.
+template <typename D, typename I, typename Polynomial>
+inline D exp_reduced(D x, Polynomial polynomial) {
+  const D shifter = D{} + kShifter;
+  const D t = x * kLog2e + shifter;  // 1.5 * 2^52 + round(x / ln 2)
+  const D k = t - shifter;
+  const D r = (x - k * kLn2Hi) - k * kLn2Lo;
+  const D p = polynomial(r);
+  const I k_bits = std::bit_cast<I>(t) - std::bit_cast<I>(shifter);  // k
+  const D scale = std::bit_cast<D>((k_bits + 1023) << 52);
+  return p * scale;
+}
+}  // namespace math_kernels_detail
+
 // exp(x) for x in [-700, 700] (not checked). D is double or a GCC vector of doubles, I the
 // signed 64-bit integer type (or vector) of the same size.
 template <typename D, typename I>
 inline D exp_kernel(D x) {
-  namespace d = math_kernels_detail;
-  const D shifter = D{} + d::kShifter;
-  const D t = x * d::kLog2e + shifter;  // 1.5 * 2^52 + round(x / ln 2)
-  const D k = t - shifter;
-  const D r = (x - k * d::kLn2Hi) - k * d::kLn2Lo;
-  // Horner's rule (not Estrin's, which is shorter but loses monotonicity by an ulp where k
-  // changes: tests/engine/math_kernels_test.cpp).
-  D p = r * d::kInverseFactorials.value[13] + d::kInverseFactorials.value[12];
-  for (int j = 11; j >= 0; --j) p = p * r + d::kInverseFactorials.value[j];
-  const I k_bits = std::bit_cast<I>(t) - std::bit_cast<I>(shifter);  // k
-  const D scale = std::bit_cast<D>((k_bits + 1023) << 52);
-  return p * scale;
+  return math_kernels_detail::exp_reduced<D, I>(x, [](D r) {
+    const double* c = math_kernels_detail::kInverseFactorials.value;
+    // Horner's rule (not Estrin's, which is shorter but loses monotonicity by an ulp where k
+    // changes: tests/engine/math_kernels_test.cpp).
+    D p = r * c[13] + c[12];
+    for (int j = 11; j >= 0; --j) p = p * r + c[j];
+    return p;
+  });
 }
 
 // exp(x) as exp_kernel but with the polynomial by Estrin's scheme: the same reduction and degree,
@@ -91,21 +103,15 @@ inline D exp_kernel(D x) {
 // math_kernels_test.cpp), but not monotone to the ulp where k changes, which exp_kernel is.
 template <typename D, typename I>
 inline D exp_estrin_kernel(D x) {
-  namespace d = math_kernels_detail;
-  const D shifter = D{} + d::kShifter;
-  const D t = x * d::kLog2e + shifter;
-  const D k = t - shifter;
-  const D r = (x - k * d::kLn2Hi) - k * d::kLn2Lo;
-  const double* c = d::kInverseFactorials.value;
-  const D r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
-  const D a0 = c[0] + c[1] * r, a1 = c[2] + c[3] * r, a2 = c[4] + c[5] * r;
-  const D a3 = c[6] + c[7] * r, a4 = c[8] + c[9] * r, a5 = c[10] + c[11] * r;
-  const D a6 = c[12] + c[13] * r;
-  const D b0 = a0 + a1 * r2, b1 = a2 + a3 * r2, b2 = a4 + a5 * r2;
-  const D p = (b0 + b1 * r4) + (b2 + a6 * r4) * r8;
-  const I k_bits = std::bit_cast<I>(t) - std::bit_cast<I>(shifter);
-  const D scale = std::bit_cast<D>((k_bits + 1023) << 52);
-  return p * scale;
+  return math_kernels_detail::exp_reduced<D, I>(x, [](D r) {
+    const double* c = math_kernels_detail::kInverseFactorials.value;
+    const D r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+    const D a0 = c[0] + c[1] * r, a1 = c[2] + c[3] * r, a2 = c[4] + c[5] * r;
+    const D a3 = c[6] + c[7] * r, a4 = c[8] + c[9] * r, a5 = c[10] + c[11] * r;
+    const D a6 = c[12] + c[13] * r;
+    const D b0 = a0 + a1 * r2, b1 = a2 + a3 * r2, b2 = a4 + a5 * r2;
+    return (b0 + b1 * r4) + (b2 + a6 * r4) * r8;
+  });
 }
 
 // log(x) for positive, finite, normal x (not checked); D and I as for exp_kernel.

@@ -818,7 +818,8 @@ void CareWf::step_scenario(std::size_t scenario, Draws& draws, Scratch& s, Scena
       const LaneVector gone_new = load(f.left_new), gone_settled = load(f.left_settled);
       store(n, fresh0 - gone_new);
       draws.binomials(n, s.progression, site(p, Flow::progression), t, f.promoted);
-      // Vacancies: posts less the staff who stay, floored (draws.floor()), then at least 0.
+      // Vacancies: posts less the staff who stay, floored where draws.floor() floors, then at
+      // least 0.
       const LaneVector short_of = load(prices.share[p]) * funded / load(st.hours_per_post[p]) -
                                   (fresh0 + settled0 - gone_new - gone_settled);
       store(f.vacant, floors ? floor_at_least_zero(short_of) : at_least_zero(short_of));
