@@ -4,9 +4,8 @@
 // clock. Writing the HDF5 file is not included (scripts/bench times the CLI for that).
 //
 // The runner's automatic block size (256 for the baseline) would leave 256 trajectories in one
-// block, on one thread; blocks of 32 give each thread four, and the
-// run stays short enough for the ctest smoke run. (carecast run in scripts/bench uses the
-// automatic size.)
+// block, on one thread; blocks of 32 give each thread four, and the run stays short enough for
+// the ctest smoke run. (carecast run in scripts/bench uses the automatic size.)
 //
 //   EndToEnd/baseline/trajectories:256/threads:1|2/block:32
 #include <benchmark/benchmark.h>

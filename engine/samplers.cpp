@@ -390,7 +390,6 @@ std::int64_t finish_btrs(RandomStream& stream, const BinomialSetup& setup, doubl
   }
 }
 
-
 // ---- Helpers ----
 
 double normal_cdf(double x) { return 0.5 * std::erfc(-x * kInvSqrt2); }
