@@ -61,8 +61,8 @@ void check_names(std::string_view what, const std::vector<std::string>& names,
 }
 
 // values[s][v] must exist for every scenario and variable and hold `count` values.
-template <class T>
-void check_sizes(std::string_view what, const std::vector<std::vector<std::vector<T>>>& values,
+template <class Values>
+void check_sizes(std::string_view what, const std::vector<std::vector<Values>>& values,
                  const RunResult& result, std::size_t count) {
   if (values.size() != result.scenarios.size()) {
     invalid(fmt::format("{} has {} scenarios, expected {}", what, values.size(),
@@ -437,7 +437,9 @@ void read_scenario(const h5::Group& scenario, RunResult& result) {
   const h5::Group trajectories = scenario.open_group(kTrajectoriesGroup);
   auto& trajectory = result.trajectory.emplace_back();
   for (const std::string& name : result.variables) {
-    trajectory.push_back(read_array<float>(trajectories, name, {saved, months, regions}));
+    const std::vector<float> values =
+        read_array<float>(trajectories, name, {saved, months, regions});
+    trajectory.emplace_back(values.begin(), values.end());
   }
   result.parameter_values.push_back(result.parameters.empty()
                                         ? std::vector<double>{}

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/default_init_allocator.h"
+
 namespace carecast::engine {
 
 struct RunAttributes {
@@ -51,9 +53,10 @@ struct RunResult {
   std::vector<std::vector<std::vector<double>>> p_better;
 
   // Raw trajectories, kept for the first saved_trajectories trajectories (0: none).
-  // trajectory[s][v] holds saved_trajectories * plane() floats, row-major [trajectory][time][region].
+  // trajectory[s][v] holds saved_trajectories * plane() floats, row-major
+  // [trajectory][time][region] (sized unwritten: whoever sizes it writes every value).
   std::uint64_t saved_trajectories = 0;
-  std::vector<std::vector<std::vector<float>>> trajectory;
+  std::vector<std::vector<UninitializedVector<float>>> trajectory;
   // parameter_values[s] holds saved_trajectories * parameters.size() doubles, [trajectory][parameter].
   std::vector<std::vector<double>> parameter_values;
 };

@@ -1,6 +1,7 @@
 #include "engine/runner.h"
 
 #include <fmt/format.h>
+#include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/enumerable_thread_specific.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/partitioner.h>
@@ -15,6 +16,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "engine/block_schedule.h"
 #include "engine/moments.h"
 #include "engine/quantile_sketch.h"
 
@@ -156,8 +158,12 @@ RunResult empty_result(const OutputLayout& layout, const RunnerOptions& options)
     for (auto& variable : (*diffs)[options.base_scenario]) variable.clear();
   }
   if (result.saved_trajectories > 0) {
-    result.trajectory = std::vector(
-        S, std::vector(V, std::vector<float>(result.saved_trajectories * plane)));
+    // Unwritten until save() fills every value, a piece's trajectories on the thread that ran
+    // them (each array sized in place: a copy of an unwritten one would write it).
+    result.trajectory.resize(S);
+    for (auto& scenario : result.trajectory) {
+      for (std::size_t v = 0; v < V; ++v) scenario.emplace_back(result.saved_trajectories * plane);
+    }
     result.parameter_values =
         std::vector(S, std::vector<double>(result.saved_trajectories * layout.parameters.size()));
   }
@@ -267,19 +273,20 @@ RunResult run(const Simulator& simulator, const RunnerOptions& options) {
   const std::uint64_t n = options.trajectories;
   const std::uint64_t block =
       options.block_size != 0 ? options.block_size : block_size_for(layout);
-  const std::uint64_t blocks = (n + block - 1) / block;
 
   const int threads =
       options.threads > 0 ? options.threads : tbb::this_task_arena::max_concurrency();
+  const BlockSchedule schedule(n, static_cast<std::uint32_t>(block), threads);
   tbb::task_arena arena(threads);
   tbb::enumerable_thread_specific<std::unique_ptr<Worker>> workers;
   MomentCascade total(cells.total);
 
-  // Block b on worker w: its sketches into w's, its moments as nodes (one per set bit of its
-  // trajectory count, as block_nodes makes them).
-  const auto run_block = [&](Worker& w, std::uint64_t b) {
-    const std::uint64_t begin = b * block, end = std::min(n, begin + block);
-    const auto count = static_cast<std::size_t>(end - begin);
+  // A piece of the schedule (a block or less) on worker w: its sketches into w's, its moments as
+  // nodes (one per set bit of its trajectory count, as block_nodes makes them). The month buffer
+  // keeps a block's stride whatever the piece's count.
+  const auto run_piece = [&](Worker& w, BlockSchedule::Piece piece) {
+    const std::uint64_t begin = piece.begin;
+    const std::size_t count = piece.count;
     if (options.given_parameters) {
       std::fill(w.given.begin(), w.given.end(), kDraw);
       for (std::size_t j = 0; j < count; ++j) {
@@ -311,16 +318,16 @@ RunResult run(const Simulator& simulator, const RunnerOptions& options) {
     return nodes;
   };
 
-  // Each thread takes the next block in index order until none is left, so blocks finish
-  // roughly in order, without a barrier between groups of them. A finished block's moment nodes
-  // wait in `finished` until every earlier block's have been pushed into the cascade, which
-  // then takes them in block order: `finished` holds only the blocks that finished before an
+  // Each thread takes the schedule's next piece in order until none is left, so pieces finish
+  // roughly in order, without a barrier between groups of them. A finished piece's moment nodes
+  // wait in `finished` until every earlier piece's have been pushed into the cascade, which
+  // then takes them in piece order: `finished` holds only the pieces that finished before an
   // earlier one still running (about one per other thread), whatever the run's length.
   std::atomic<std::uint64_t> next{0};
   std::atomic<bool> failed{false};
   std::mutex order;
   std::map<std::uint64_t, std::vector<Moments>> finished;
-  std::uint64_t pushed = 0;  // blocks whose nodes are in the cascade
+  std::uint64_t pushed = 0;  // pieces whose nodes are in the cascade
   arena.execute([&] {
     tbb::parallel_for(
         0, threads,
@@ -329,8 +336,8 @@ RunResult run(const Simulator& simulator, const RunnerOptions& options) {
           if (!slot) slot = std::make_unique<Worker>(simulator, cells, block);
           Worker& w = *slot;
           try {
-            for (std::uint64_t b; !failed.load() && (b = next.fetch_add(1)) < blocks;) {
-              std::vector<Moments> nodes = run_block(w, b);
+            for (std::uint64_t b; !failed.load() && (b = next.fetch_add(1)) < schedule.size();) {
+              std::vector<Moments> nodes = run_piece(w, schedule[b]);
               const std::lock_guard lock(order);
               finished.emplace(b, std::move(nodes));
               for (auto it = finished.begin(); it != finished.end() && it->first == pushed;
@@ -346,53 +353,57 @@ RunResult run(const Simulator& simulator, const RunnerOptions& options) {
         tbb::simple_partitioner());
   });
 
-  // Sketches and counts are integers, so the merge order does not matter.
-  std::vector<QuantileSketch> sketches;
-  std::vector<std::uint64_t> better_counts(cells.total - cells.outputs, 0);
-  for (auto& slot : workers) {
-    for (std::size_t c = 0; c < better_counts.size(); ++c) better_counts[c] += slot->better_counts[c];
-    if (sketches.empty()) {
-      sketches = std::move(slot->sketches);
-      continue;
+  // What is left is per cell, so it runs cell by cell on the arena's threads too. Sketches and
+  // counts are integers: the merge order does not matter.
+  std::vector<Worker*> all_workers;
+  for (auto& slot : workers) all_workers.push_back(slot.get());
+  Worker& first = *all_workers.front();
+  std::vector<QuantileSketch>& sketches = first.sketches;
+  std::vector<std::uint64_t>& better_counts = first.better_counts;
+  for (std::size_t i = 1; i < all_workers.size(); ++i) {
+    const Worker& other = *all_workers[i];
+    for (std::size_t c = 0; c < better_counts.size(); ++c) {
+      better_counts[c] += other.better_counts[c];
     }
-    for (std::size_t c = 0; c < sketches.size(); ++c) sketches[c].merge(slot->sketches[c]);
   }
-
   const Moments moments = total.finish();
   const std::size_t V = layout.variables.size();
   const std::size_t plane = cells.per_scenario / V;
   const std::size_t Q = options.quantiles.size();
-  std::vector<double> q(Q);
-  // Summary of cell `cell` into plane position c of (mean, sd, quantile).
-  const auto summarise = [&](std::size_t cell, std::size_t c, std::vector<double>& mean,
-                             std::vector<double>& sd, std::vector<double>& quantile) {
-    mean[c] = moments.mean[cell];
-    sd[c] = moments.sd(cell);
-    sketches[cell].quantiles(options.quantiles, q);
-    for (std::size_t k = 0; k < Q; ++k) quantile[k * plane + c] = q[k];
+  // Plane i of the summaries: scenario i / V's variable i % V, then for i >= S * V the
+  // differences (diff slot (i - S * V) / V): the sketches of its cells merged, then its mean, sd,
+  // quantiles and shares of "better".
+  const auto summarise_plane = [&](std::size_t i, std::vector<double>& q) {
+    const bool difference = i >= cells.scenarios * V;
+    const std::size_t k = difference ? i / V - cells.scenarios : i / V, v = i % V;
+    const std::size_t s = difference ? cells.diff_scenario(k) : k;
+    const std::size_t first_cell =
+        (difference ? cells.outputs : 0) + k * cells.per_scenario + v * plane;
+    auto& mean = difference ? result.diff_mean[s][v] : result.mean[s][v];
+    auto& sd = difference ? result.diff_sd[s][v] : result.sd[s][v];
+    auto& quantile = difference ? result.diff_quantile[s][v] : result.quantile[s][v];
+    for (std::size_t c = 0; c < plane; ++c) {
+      const std::size_t cell = first_cell + c;
+      for (std::size_t w = 1; w < all_workers.size(); ++w) {
+        sketches[cell].merge(all_workers[w]->sketches[cell]);
+      }
+      mean[c] = moments.mean[cell];
+      sd[c] = moments.sd(cell);
+      sketches[cell].quantiles(options.quantiles, q);
+      for (std::size_t j = 0; j < Q; ++j) quantile[j * plane + c] = q[j];
+      if (difference && !result.p_better[s][v].empty()) {
+        result.p_better[s][v][c] =
+            static_cast<double>(better_counts[cell - cells.outputs]) / static_cast<double>(n);
+      }
+    }
   };
-  for (std::size_t s = 0; s < cells.scenarios; ++s) {
-    for (std::size_t v = 0; v < V; ++v) {
-      for (std::size_t c = 0; c < plane; ++c) {
-        summarise(s * cells.per_scenario + v * plane + c, c, result.mean[s][v], result.sd[s][v],
-                  result.quantile[s][v]);
-      }
-    }
-  }
-  for (std::size_t k = 0; k + 1 < cells.scenarios; ++k) {
-    const std::size_t s = cells.diff_scenario(k);
-    for (std::size_t v = 0; v < V; ++v) {
-      for (std::size_t c = 0; c < plane; ++c) {
-        const std::size_t diff = k * cells.per_scenario + v * plane + c;
-        summarise(cells.outputs + diff, c, result.diff_mean[s][v], result.diff_sd[s][v],
-                  result.diff_quantile[s][v]);
-        if (!result.p_better[s][v].empty()) {
-          result.p_better[s][v][c] =
-              static_cast<double>(better_counts[diff]) / static_cast<double>(n);
-        }
-      }
-    }
-  }
+  const std::size_t planes = (2 * cells.scenarios - 1) * V;
+  arena.execute([&] {
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, planes), [&](const auto& range) {
+      std::vector<double> q(Q);
+      for (std::size_t i = range.begin(); i < range.end(); ++i) summarise_plane(i, q);
+    });
+  });
   return result;
 }
 

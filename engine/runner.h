@@ -1,19 +1,20 @@
 // Runs a Simulator over many trajectories in parallel and summarises the outputs.
 //
-// Work is cut into fixed blocks of `block_size` trajectories (a power of two). Each oneTBB
-// thread takes the next block in index order until none is left, with its own model scratch and
-// month buffer. A block begins its model batches (Simulator::begin_batch, batch_size()
-// trajectories each), then steps them all a month at a time (Simulator::step): each month's
-// outputs of the whole block land in the month buffer, cell by cell, and are summarised from
-// there while still in the cache. A block's means and variances come back as MomentCascade
-// subtrees pushed into the run's cascade in block order (a block that finishes before an
+// Work is cut into blocks of `block_size` trajectories (a power of two), the last few blocks'
+// worth into smaller pieces so that the threads finish together (engine/block_schedule.h). Each
+// oneTBB thread takes the next piece in index order until none is left, with its own model
+// scratch and month buffer. A piece begins its model batches (Simulator::begin_batch,
+// batch_size() trajectories each), then steps them all a month at a time (Simulator::step): each
+// month's outputs of the whole piece land in the month buffer, cell by cell, and are summarised
+// from there while still in the cache. A piece's means and variances come back as MomentCascade
+// subtrees pushed into the run's cascade in piece order (a piece that finishes before an
 // earlier one waits for it), and each thread's quantile sketches and "better than the base"
-// counts (integers) are merged at the end. Every scenario other than the base is also
-// summarised as its per-trajectory difference from the base. So the summaries are
-// bit-identical for any thread count and any power-of-two block size. Memory grows with the
-// number of trajectories only through the cascade's depth and the sketches' range, which is
-// capped (see docs/engine.md). An exception from the model stops every thread after its
-// current block and leaves run() as thrown.
+// counts (integers) are merged at the end, cell by cell in parallel, as the summaries are read
+// out. Every scenario other than the base is also summarised as its per-trajectory difference
+// from the base. So the summaries are bit-identical for any thread count and any power-of-two
+// block size. Memory grows with the number of trajectories only through the cascade's depth and
+// the sketches' range, which is capped (see docs/engine.md). An exception from the model stops
+// every thread after its current piece and leaves run() as thrown.
 #pragma once
 
 #include <cstdint>
@@ -38,7 +39,7 @@ struct RunnerOptions {
   // Optional: fills a trajectory's given parameter values ([scenario][parameter], NaN: draw),
   // e.g. from a sensitivity-analysis design. Without it every parameter is drawn.
   std::function<void(std::uint64_t trajectory, std::span<double> values)> given_parameters;
-  // Called after each block with the number of trajectories it ran (from worker threads).
+  // Called after each piece with the number of trajectories it ran (from worker threads).
   std::function<void(std::uint64_t)> on_block;
 };
 

@@ -2,8 +2,10 @@
 #include "engine/result_writer.h"
 
 #include <gtest/gtest.h>
+
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -190,7 +192,8 @@ TEST_F(ResultWriterTest, WritesTheDocumentedLayoutAndAttributes) {
   const h5::Group trajectories = root.open_group("scenarios/expansion/trajectories");
   EXPECT_EQ(trajectories.open_dataset("admissions").dims(), (std::vector<hsize_t>{2, 4, 3}));
   EXPECT_EQ(trajectories.open_dataset("parameters").dims(), (std::vector<hsize_t>{2, 2}));
-  EXPECT_EQ(trajectories.open_dataset("admissions").read<float>(), result.trajectory[1][1]);
+  const std::vector<float> admissions = trajectories.open_dataset("admissions").read<float>();
+  EXPECT_TRUE(std::ranges::equal(admissions, result.trajectory[1][1]));
 }
 
 TEST_F(ResultWriterTest, NoTrajectoryGroupsWhenNoneAreSaved) {
