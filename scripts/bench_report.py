@@ -211,6 +211,7 @@ def main(argv=None):
     ap.add_argument("--small", type=int, default=10000)
     ap.add_argument("--large", type=int, default=100000)
     ap.add_argument("--numpy", type=int, default=2000)
+    ap.add_argument("--scale", type=int, default=100000)
     ap.add_argument("--min-time", default="0.2")
     ap.add_argument("--repetitions", type=int, default=3)
     a = ap.parse_args(argv)
@@ -552,6 +553,7 @@ def main(argv=None):
     everything += [(r["label"], r, f"carecast, {r.get('threads', '?')} thread(s)")
                    for r in cli_runs if "seconds" in r]
     everything.sort(key=lambda x: order.index(x[0]) if x[0] in order else len(order))
+    everything = [x for x in everything if not x[0].startswith("scale_")]
     for label, run, program in everything:
         rate = run["trajectories"] / run["seconds"]
         rows.append([program + (" *" if id(run) in chosen else ""), run["trajectories"],
@@ -562,10 +564,36 @@ def main(argv=None):
     d.table(["program", "trajectories", "time", "trajectories/s", "trajectory-months/s",
              "CPU share", "max RSS"], rows)
 
+    # ---- thread scaling ----
+    scale_runs = sorted((r for r in cli_runs if r["label"].startswith("scale_") and "seconds" in r),
+                        key=lambda r: r["threads"])
+    d.add("## Thread scaling")
+    d.add()
+    if scale_runs:
+        one = next((r for r in scale_runs if r["threads"] == 1), None)
+        d.add(f"`carecast run data/scenarios/wm_baseline.toml --scenario baseline -n {a.scale} "
+              f"--threads T` on this machine's {machine.get('cpus', '?')} cores, in turn. Speedup "
+              "is over the 1-thread run of this table, efficiency the speedup per thread; the CPU "
+              "share shows whether the threads had their cores.")
+        d.add()
+        rows = []
+        for run in scale_runs:
+            speedup = ratio(one["seconds"], run["seconds"]) if one else None
+            rows.append([run["threads"], f"{run['seconds']:.2f} s",
+                         f"{run['trajectories'] / run['seconds']:.0f}", fmt_ratio(speedup),
+                         "n/a" if speedup is None else f"{100 * speedup / run['threads']:.0f}%",
+                         "n/a" if run["cpu"] is None else f"{run['cpu']:.2f}"])
+        d.table(["threads", "time", "trajectories/s", "speedup", "efficiency", "CPU share"], rows)
+    else:
+        d.add("Not measured in this run: `scripts/bench` measures 1, 2, 4, 8, 16, ... threads on a "
+              "machine of 4 cores or more (or with `--scaling`).")
+        d.add()
+
     d.add("## Reproducing")
     d.add()
     d.add("`scripts/bench` (about 5-10 minutes; `--full` runs the large size at 10^6 "
-          "trajectories). Raw results (benchmark JSON, timing lines, `/usr/bin/time -v` "
+          "trajectories; `--scaling` measures thread scaling on a machine of fewer than 4 cores, "
+          "`--scale N` sets its size). Raw results (benchmark JSON, timing lines, `/usr/bin/time -v` "
           "reports) are left in `build/bench_results/`. Every benchmark also runs as a ctest "
           "smoke test (`bench_smoke_*`, `--benchmark_min_time=0.01`).")
 
