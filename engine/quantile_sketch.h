@@ -184,6 +184,9 @@ class alignas(64) QuantileSketch {
   static constexpr std::int32_t kIndexBias = 1 << 17;
   static constexpr std::uint32_t kMaxBinCount = std::numeric_limits<std::uint32_t>::max();
 
+  // bin_value() without its table of the common bins.
+  static double compute_bin_value(std::int32_t index);
+
   // Dense counts for bin indices [offset_, offset_ + size_), in one heap block whose first word
   // is its capacity (so that a Store is 16 bytes and a whole sketch fits one cache line).
   class Store {

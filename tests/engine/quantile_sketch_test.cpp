@@ -535,6 +535,20 @@ TEST(QuantileSketch, BinBoundsAreThoseOfSixtyNewtonSteps) {
   }
 }
 
+// bin_value() is the harmonic mean of the bin's bounds, whether it comes from the table of
+// common bins (magnitudes about 2^-33 to 2^48.6) or is computed: checked on both sides of the
+// table's ends and through it (the products scale by powers of two exactly, so the plain
+// formula gives the same double as bin_value's scaled one).
+TEST(QuantileSketch, BinValueIsTheHarmonicMeanOfTheBoundsInAndOutOfItsTable) {
+  const std::int32_t first = QuantileSketch::bin_index(0x1.0p-33);
+  const std::int32_t end = QuantileSketch::bin_index(0x1.8p48);
+  for (std::int32_t i = first - 200; i < end + 200; ++i) {
+    const double lower = QuantileSketch::bin_lower_bound(i);
+    const double upper = QuantileSketch::bin_lower_bound(i + 1);
+    ASSERT_EQ(QuantileSketch::bin_value(i), 2.0 * lower * upper / (lower + upper)) << i;
+  }
+}
+
 // Merging is exactly associative and commutative: any order or grouping of the pieces gives the
 // state and the quantiles of one sketch fed every value.
 TEST(QuantileSketch, MergeIsAssociativeAndCommutative) {
