@@ -21,6 +21,7 @@
 #include <memory>
 #include <vector>
 
+#include "engine/cache_line.h"
 #include "engine/run_settings.h"
 #include "engine/simulator.h"
 #include "models/care_wf.h"
@@ -38,16 +39,11 @@ namespace models = carecast::models;
 class Stage {
  public:
   Stage(std::size_t cells, std::size_t batch)
-      : values_(cells * batch + kLineDoubles), batch_(batch) {}
-  engine::BatchOutput output() {
-    const auto address = reinterpret_cast<std::uintptr_t>(values_.data());
-    const std::uintptr_t aligned = (address + kLineBytes - 1) / kLineBytes * kLineBytes;
-    return {values_.data() + (aligned - address) / sizeof(double), batch_, 1};
-  }
+      : values_(cells * batch + engine::kCacheLineDoubles), batch_(batch) {}
+  engine::BatchOutput output() { return {engine::align_to_line(values_.data()), batch_, 1}; }
   const double* data() const { return values_.data(); }
 
  private:
-  static constexpr std::size_t kLineBytes = 64, kLineDoubles = kLineBytes / sizeof(double);
   std::vector<double> values_;
   std::size_t batch_;
 };

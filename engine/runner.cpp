@@ -17,6 +17,7 @@
 #include <stdexcept>
 
 #include "engine/block_schedule.h"
+#include "engine/cache_line.h"
 #include "engine/moments.h"
 #include "engine/quantile_sketch.h"
 
@@ -52,16 +53,6 @@ struct Cells {
   std::size_t variables, regions;
 };
 
-constexpr std::size_t kLineBytes = 64;
-constexpr std::size_t kLineDoubles = kLineBytes / sizeof(double);
-
-// The first cache-line boundary at or after p.
-template <typename T>
-T* align_to_line(T* p) {
-  const auto address = reinterpret_cast<std::uintptr_t>(p);
-  return reinterpret_cast<T*>((address + kLineBytes - 1) / kLineBytes * kLineBytes);
-}
-
 // What one worker thread keeps between blocks.
 struct Worker {
   Worker(const Simulator& simulator, const Cells& cells, std::size_t block)
@@ -70,7 +61,7 @@ struct Worker {
         values(simulator.layout().scenarios.size() * simulator.layout().parameters.size()),
         parameters(values * block),
         given(parameters.size()),
-        buffer(cells.month_total * block + kLineDoubles),
+        buffer(cells.month_total * block + kCacheLineDoubles),
         sketches(cells.total),
         better_counts(cells.total - cells.outputs, 0) {
     for (std::size_t first = 0; first < block; first += batch) {
