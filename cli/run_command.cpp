@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
 #include <chrono>
@@ -89,7 +90,9 @@ int run_command(const RunArguments& args) {
     for (int t = 0; t < settings.months; ++t) {
       result.time_days.push_back(settings.start.plus(t).days_since_epoch());
     }
-    engine::write_result(path, result);
+    // The write compresses the saved trajectories on as many threads as the run had.
+    tbb::task_arena arena(args.threads > 0 ? args.threads : tbb::task_arena::automatic);
+    arena.execute([&] { engine::write_result(path, result); });
     if (!args.quiet) {
       const double months = static_cast<double>(settings.trajectories) * settings.months *
                             static_cast<double>(result.scenarios.size());

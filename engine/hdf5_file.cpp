@@ -1,6 +1,7 @@
 #include "engine/hdf5_file.h"
 
 #include <H5DSpublic.h>
+#include <zlib.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -361,6 +362,59 @@ Dataset Group::write_numbers(std::string_view name, const std::vector<hsize_t>& 
   if (count > 0) {
     check(H5Dwrite(dataset.id(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "write",
           dataset.description());
+  }
+  return dataset;
+}
+
+FilteredChunks::FilteredChunks(std::span<const float> data, const std::vector<hsize_t>& dims,
+                               hsize_t chunk_rows)
+    : dims_(dims) {
+  if (dims.empty() || chunk_rows == 0 || data.size() != element_count_of(dims)) {
+    throw Error(fmt::format("HDF5: {} values cannot be cut into chunks of {} rows of shape [{}]",
+                            data.size(), chunk_rows, fmt::join(dims, ", ")));
+  }
+  chunk_ = dims;
+  chunk_[0] = chunk_rows;
+  const std::size_t row = data.empty() ? 0 : element_count_of(dims) / dims[0];  // values per row
+  const std::size_t per_chunk = static_cast<std::size_t>(chunk_rows) * row;
+  constexpr std::size_t kSize = sizeof(float);
+  std::vector<unsigned char> shuffled(per_chunk * kSize);
+  for (std::size_t first = 0; first < data.size(); first += per_chunk) {
+    // HDF5's shuffle filter: byte b of value i to position b * count + i. Values past the end of
+    // the data are the fill value's bytes (0).
+    const std::size_t count = std::min(per_chunk, data.size() - first);
+    std::fill(shuffled.begin(), shuffled.end(), 0);
+    const auto* bytes = reinterpret_cast<const unsigned char*>(data.data() + first);
+    for (std::size_t i = 0; i < count; ++i) {
+      for (std::size_t b = 0; b < kSize; ++b) shuffled[b * per_chunk + i] = bytes[i * kSize + b];
+    }
+    // HDF5's deflate filter: zlib's compress2 at the dataset's level.
+    uLongf length = compressBound(static_cast<uLong>(shuffled.size()));
+    std::vector<unsigned char>& out = chunks_.emplace_back(length);
+    if (compress2(out.data(), &length, shuffled.data(), static_cast<uLong>(shuffled.size()),
+                  static_cast<int>(kDeflateLevel)) != Z_OK) {
+      throw Error("HDF5: zlib could not compress a chunk");
+    }
+    out.resize(length);
+  }
+}
+
+Dataset Group::write_dataset(std::string_view name, const FilteredChunks& chunks) {
+  std::string path = child_path(name);
+  const Dataspace space = Dataspace::simple(chunks.dims());
+  const PropertyList creation = PropertyList::dataset_creation(chunks.chunk());
+  const hid_t type = detail::native_type<float>();
+  const hid_t dataset_id = check(H5Dcreate2(id(), std::string(name).c_str(), type, space.id(),
+                                            H5P_DEFAULT, creation.id(), H5P_DEFAULT),
+                                 "create", describe("dataset", path));
+  Dataset dataset(dataset_id, file_name(), std::move(path));
+  std::vector<hsize_t> offset(chunks.dims().size(), 0);
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    offset[0] = static_cast<hsize_t>(i) * chunks.chunk()[0];
+    const auto bytes = chunks.filtered(i);
+    // Filter mask 0: every filter of the dataset was applied.
+    check(H5Dwrite_chunk(dataset.id(), H5P_DEFAULT, 0, offset.data(), bytes.size(), bytes.data()),
+          fmt::format("write chunk {} of", i), dataset.description());
   }
   return dataset;
 }

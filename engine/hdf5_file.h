@@ -201,6 +201,28 @@ class Object : public detail::Handle<H5Oclose> {
 
 class Dataset;
 
+// A float32 array cut into the chunks a chunked dataset here stores (PropertyList::
+// dataset_creation: shuffled, then gzip), each chunk filtered as HDF5's own filters would
+// filter it, away from HDF5: HDF5 may run on one thread at a time, and compressing is most of
+// what writing a chunked dataset costs, so a caller can make the chunks of many datasets at once
+// on several threads, then write them (Group::write_dataset) on one. A chunk spans every
+// dimension but the first whole: chunk i holds rows [i * chunk_rows, (i + 1) * chunk_rows), the
+// last one padded with zeros to a whole chunk, as HDF5 pads it with the default fill value.
+class FilteredChunks {
+ public:
+  FilteredChunks(std::span<const float> data, const std::vector<hsize_t>& dims, hsize_t chunk_rows);
+
+  const std::vector<hsize_t>& dims() const { return dims_; }
+  const std::vector<hsize_t>& chunk() const { return chunk_; }
+  std::size_t size() const { return chunks_.size(); }
+  // Chunk i as stored: the shuffled, compressed bytes.
+  std::span<const unsigned char> filtered(std::size_t i) const { return chunks_[i]; }
+
+ private:
+  std::vector<hsize_t> dims_, chunk_;
+  std::vector<std::vector<unsigned char>> chunks_;
+};
+
 // A group; paths given to its members are relative to it ("a/b").
 class Group : public Object {
  public:
@@ -223,6 +245,9 @@ class Group : public Object {
                         std::span<const float> data, const std::vector<hsize_t>& chunk = {});
   Dataset write_dataset(std::string_view name, const std::vector<hsize_t>& dims,
                         std::span<const std::int64_t> data, const std::vector<hsize_t>& chunk = {});
+  // Creates a float32 dataset of chunks.dims(), chunked and filtered as PropertyList::
+  // dataset_creation(chunks.chunk()) makes it, and stores the chunks as they come.
+  Dataset write_dataset(std::string_view name, const FilteredChunks& chunks);
   // Creates a 1-D dataset of variable-length UTF-8 strings.
   Dataset write_strings(std::string_view name, std::span<const std::string> values);
 

@@ -322,6 +322,57 @@ TEST_F(ResultWriterTest, H5ErrorsNameTheOperationTheObjectAndTheFile) {
   file.close();
 }
 
+// Chunks filtered away from HDF5 are what HDF5 itself would have stored: the same values read
+// back, the same filters on the dataset, and the same bytes on disk as the same array written
+// through HDF5's filters (a last chunk padded, values spread over every byte).
+TEST_F(ResultWriterTest, H5FilteredChunksAreStoredAsHdf5WouldStoreThem) {
+  const fs::path path = dir_ / "chunks.h5";
+  const std::vector<hsize_t> dims = {7, 5, 3};  // chunks of 3 rows: 3, 3 and a padded 1
+  std::vector<float> values(7 * 5 * 3);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    values[i] = static_cast<float>(1e4 / (static_cast<double>(i) + 3.0)) - 100.0f;
+  }
+  const h5::FilteredChunks chunks(values, dims, 3);
+  ASSERT_EQ(chunks.size(), 3u);
+  EXPECT_EQ(chunks.chunk(), (std::vector<hsize_t>{3, 5, 3}));
+  {
+    h5::File file = h5::File::create(path);
+    h5::Group root = file.root();
+    root.write_dataset("ours", chunks);
+    root.write_dataset("hdf5s", dims, values, {3, 5, 3});
+  }
+  const h5::File file = h5::File::open_read_only(path);
+  const h5::Group root = file.root();
+  const h5::Dataset ours = root.open_dataset("ours");
+  const h5::Dataset theirs = root.open_dataset("hdf5s");
+  EXPECT_EQ(ours.dims(), dims);
+  EXPECT_EQ(ours.read<float>(), values);
+  const auto filters = [](const h5::Dataset& d) {
+    const hid_t plist = H5Dget_create_plist(d.id());
+    const int n = H5Pget_nfilters(plist);
+    H5Pclose(plist);
+    return n;
+  };
+  EXPECT_EQ(filters(ours), 2);  // shuffle and deflate
+  EXPECT_EQ(filters(theirs), 2);
+  EXPECT_EQ(H5Dget_storage_size(ours.id()), H5Dget_storage_size(theirs.id()));
+  for (hsize_t row = 0; row < 7; row += 3) {
+    const std::vector<hsize_t> offset = {row, 0, 0};
+    hsize_t our_size = 0, their_size = 0;
+    ASSERT_GE(H5Dget_chunk_storage_size(ours.id(), offset.data(), &our_size), 0);
+    ASSERT_GE(H5Dget_chunk_storage_size(theirs.id(), offset.data(), &their_size), 0);
+    std::vector<unsigned char> ours_bytes(our_size), theirs_bytes(their_size);
+    std::uint32_t mask = 1;
+    ASSERT_GE(H5Dread_chunk(ours.id(), H5P_DEFAULT, offset.data(), &mask, ours_bytes.data()), 0);
+    EXPECT_EQ(mask, 0u);
+    ASSERT_GE(H5Dread_chunk(theirs.id(), H5P_DEFAULT, offset.data(), &mask, theirs_bytes.data()),
+              0);
+    EXPECT_EQ(ours_bytes, theirs_bytes) << "chunk at row " << row;
+  }
+  EXPECT_THROW_WITH(h5::FilteredChunks(values, {7, 5, 2}, 3), h5::Error,
+                    "HDF5: 105 values cannot be cut into chunks of 3 rows of shape [7, 5, 2]");
+}
+
 TEST_F(ResultWriterTest, H5GroupsAttributesAndStrings) {
   const fs::path path = dir_ / "layer.h5";
   {
