@@ -22,9 +22,9 @@ class DefaultInitAllocator : public std::allocator<T> {
   };
 
   DefaultInitAllocator() = default;
+  // Converting, as std::allocator's is (containers rebind their allocator).
   template <class U>
-  DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {
-  }  // NOLINT(google-explicit-constructor)
+  DefaultInitAllocator(const DefaultInitAllocator<U>& /*other*/) noexcept {}  // NOLINT
 
   // Value-less construction (resize, the size constructor) default-initialises.
   template <class U>

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_arena.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -282,14 +283,23 @@ void write_trajectories(h5::Group& scenario, std::size_t s, const RunResult& res
   // Whole trajectories per chunk, as many as fit in kChunkBytes (at least one).
   const hsize_t rows =
       std::clamp<hsize_t>(kChunkBytes / (result.plane() * sizeof(float)), 1, saved);
-  // The variables' chunks are compressed side by side on oneTBB's threads (HDF5 only writes
-  // them), which made most of the write's time.
-  std::vector<std::optional<h5::FilteredChunks>> chunks(result.variables.size());
-  tbb::parallel_for(std::size_t{0}, chunks.size(), [&](std::size_t v) {
-    chunks[v].emplace(result.trajectory[s][v], std::vector<hsize_t>{saved, months, regions}, rows);
-  });
-  for (std::size_t v = 0; v < result.variables.size(); ++v) {
-    attach(trajectories.write_dataset(result.variables[v], *chunks[v]), {trajectory, time, region});
+  // The variables' chunks are compressed side by side on oneTBB's threads, which made most of
+  // the write's time, a variable per thread at a time (so that the compressed chunks waiting
+  // for HDF5, which only writes them, are a few MB), then written in order.
+  const std::size_t V = result.variables.size();
+  const auto together = static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
+  std::vector<std::optional<h5::FilteredChunks>> chunks(std::min(V, together));
+  for (std::size_t first = 0; first < V; first += chunks.size()) {
+    const std::size_t count = std::min(chunks.size(), V - first);
+    tbb::parallel_for(std::size_t{0}, count, [&](std::size_t i) {
+      chunks[i].emplace(result.trajectory[s][first + i],
+                        std::vector<hsize_t>{saved, months, regions}, rows);
+    });
+    for (std::size_t i = 0; i < count; ++i) {
+      attach(trajectories.write_dataset(result.variables[first + i], *chunks[i]),
+             {trajectory, time, region});
+      chunks[i].reset();
+    }
   }
   if (!result.parameters.empty()) {
     const h5::Dataset parameter = write_parameter_axis(trajectories, result);
