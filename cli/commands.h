@@ -20,6 +20,7 @@ struct RunArguments {
   std::optional<std::uint64_t> trajectories;
   std::optional<std::uint64_t> seed;
   std::optional<std::string> mode;
+  std::optional<std::uint64_t> save_trajectories;
   std::vector<std::string> scenarios;       // empty: all
   int threads = 0;                          // 0: all cores
   std::uint32_t block_size = 0;             // 0: automatic

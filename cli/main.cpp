@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--seed", run.seed, "Random seed");
   run_cmd->add_option("--mode", run.mode, "expected | stochastic")
       ->check(CLI::IsMember({"expected", "stochastic"}));
+  run_cmd->add_option("--save-trajectories", run.save_trajectories,
+                      "Raw trajectories kept per scenario, 0 for none (default: the file's "
+                      "output.save_trajectories)");
   run_cmd->add_option("--scenario", run.scenarios, "Scenarios to run besides the base (default: all)");
   run_cmd->add_option("--threads", run.threads, "Worker threads (default: all cores)")
       ->check(CLI::NonNegativeNumber);

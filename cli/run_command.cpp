@@ -28,6 +28,10 @@ void apply_arguments(const RunArguments& args, engine::ConfigDocument& document)
     document.set("run.seed", toml::value<std::int64_t>(static_cast<std::int64_t>(*args.seed)));
   }
   if (args.mode) document.set("run.mode", toml::value<std::string>(*args.mode));
+  if (args.save_trajectories) {
+    document.set("output.save_trajectories",
+                 toml::value<std::int64_t>(static_cast<std::int64_t>(*args.save_trajectories)));
+  }
   if (!args.scenarios.empty()) document.select_scenarios(args.scenarios);
 }
 

@@ -192,7 +192,8 @@ def target_rows(binomial, floor_ratio, peer_ratio, scaling, small_rss, big, a):
         [">= 20x the NumPy peer (2 threads vs 1 process)", fmt_ratio(peer_ratio),
          status(peer_ratio, lambda x: x >= 20)],
         ["2 threads >= 1.9x 1 thread", fmt_ratio(scaling), status(scaling, lambda x: x >= 1.9)],
-        [f"peak memory flat: {a.large} within 10% of {a.small}, under 1 GiB",
+        [f"peak memory flat (save_trajectories = 0): {a.large} within 10% of {a.small}, "
+         "under 1 GiB",
          f"{fmt_ratio(memory)} ({fmt_bytes(big.get('rss'))})",
          status(memory, lambda x: x <= 1.1 and (big.get("rss") or 0) < 2**30)],
         ["10^6 trajectories of the baseline in under 150 s (2 threads)",
@@ -538,7 +539,8 @@ def main(argv=None):
             rows.append([t, fmt_rate(run["ips"]), fmt_time(run["real_ns"]),
                          fmt_time(run["real_ns"] / e2e_n)])
     d.table(["threads", "trajectory-months/s", "run", "per trajectory"], rows)
-    d.add("`carecast run data/scenarios/wm_baseline.toml --scenario baseline -n N --threads T` "
+    d.add("`carecast run data/scenarios/wm_baseline.toml --scenario baseline "
+          "--save-trajectories 0 -n N --threads T` "
           "and the NumPy peer (`scripts/numpy_baseline.py ... --scenario baseline`, one process), "
           "in the order run. Time is the program's own timing line (carecast: simulation and "
           "summaries, not the HDF5 write); max RSS and the CPU share (user + system time over "
@@ -571,7 +573,8 @@ def main(argv=None):
     d.add()
     if scale_runs:
         one = next((r for r in scale_runs if r["threads"] == 1), None)
-        d.add(f"`carecast run data/scenarios/wm_baseline.toml --scenario baseline -n {a.scale} "
+        d.add(f"`carecast run data/scenarios/wm_baseline.toml --scenario baseline "
+              f"--save-trajectories 0 -n {a.scale} "
               f"--threads T` on this machine's {machine.get('cpus', '?')} cores, in turn. Speedup "
               "is over the 1-thread run of this table, efficiency the speedup per thread; the CPU "
               "share shows whether the threads had their cores.")

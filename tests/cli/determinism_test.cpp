@@ -43,6 +43,29 @@ TEST(Determinism, ThreadsAndBlockSizesGiveBitIdenticalFiles) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Determinism, SaveTrajectoriesOnTheCommandLineOverridesTheFile) {
+  // tiny.toml saves none; --save-trajectories 5 keeps the first 5 of every scenario, the same
+  // values with 1 or 2 threads, and the summaries are those of the run that saved none.
+  const auto dir = testing::temp_dir("save_trajectories");
+  const std::string common = "-n 40 --seed 3 ";
+  const auto none = run_and_read(dir, "none", common + "--threads 2");
+  const auto five = run_and_read(dir, "five", common + "--threads 2 --save-trajectories 5");
+  const auto five_one = run_and_read(dir, "five1", common + "--threads 1 --save-trajectories 5");
+  EXPECT_EQ(none.saved_trajectories, 0u);
+  EXPECT_TRUE(none.trajectory.empty());
+  EXPECT_EQ(five.saved_trajectories, 5u);
+  ASSERT_EQ(five.trajectory.size(), five.scenarios.size());
+  EXPECT_EQ(five.trajectory[0][0].size(), 5 * five.plane());
+  EXPECT_EQ(five.mean, none.mean);
+  expect_identical(five, five_one);
+  const auto bad = testing::run_carecast("run " + std::string(CARECAST_SOURCE_DIR) +
+                                         "/tests/data/tiny.toml -q -n 4 --save-trajectories -1 -o " +
+                                         (dir / "x.h5").string());
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_FALSE(std::filesystem::exists(dir / "x.h5"));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Determinism, BlockSizeMustBeAPowerOfTwo) {
   const auto dir = testing::temp_dir("block_size");
   const auto run = testing::run_carecast("run " + std::string(CARECAST_SOURCE_DIR) +
