@@ -594,7 +594,7 @@ def main(argv=None):
 
     d.add("## Reproducing")
     d.add()
-    d.add("`scripts/bench` (about 5-10 minutes; `--full` runs the large size at 10^6 "
+    d.add("`scripts/bench` (about 2 minutes here; `--full`, about 4, runs the large size at 10^6 "
           "trajectories; `--scaling` measures thread scaling on a machine of fewer than 4 "
           "cores, `--scale N` sets its size). Raw results (benchmark JSON, timing lines, "
           "`/usr/bin/time -v` reports) are left in `build/bench_results/`. Every benchmark also runs as a ctest "
