@@ -482,8 +482,9 @@ void sample_binomial_lanes(const LaneAddresses& address, const Lanes<double>& n,
     // number known before the search starts, so that the loop's exit is resolved early. Rounds
     // after a lane has stopped change nothing in it. The second loop finishes what runs beyond
     // (measured: through a count 0 or 3 standard deviations above the mean was slower). The
-    // tables cover every round: a lane runs only below its cap of at most 160, and the first loop
-    // ends by the round of counts 159 and 160.
+    // tables cover every round: a lane runs only below its cap of at most kBinomialInversionCap,
+    // and the first loop ends by the round of counts kBinomialInversionCap - 1 and
+    // kBinomialInversionCap.
     const double mu = max_lane(select(inversion, np, D8{}));
     const std::size_t likely_rounds =
         std::min<std::size_t>(static_cast<std::size_t>(0.5 * (mu + std::sqrt(mu)) + 1.5),

@@ -204,12 +204,17 @@ constexpr std::int64_t kMaxBinomialN = std::int64_t{1} << 53;  // counts stay ex
 // time; care_wf draws 8 trajectories at once in lanes (engine/lane_samplers.h), where a BTRS call
 // costs several times an inversion one (a division per step of its acceptance test, and every
 // lane's rejections repeated until the last lane accepts). Measured on care_wf's mix of draws
-// (bench/sampling_bench.cpp, BinomialMix/engine_lanes and TrajectoryDraws, A/B in one sitting)
-// switching at 40 instead of 20 made both about 18% faster; 60 and 100 gained nothing more.
+// (bench/sampling_bench.cpp, BinomialMix/engine_lanes and TrajectoryDraws, A/B in one sitting):
+// switching at 40 instead of 20 made both about 18% faster (an earlier session, when 60 and 100
+// gained nothing more); once the inversion search had become cheaper, switching at 120 instead
+// of 40 made TrajectoryDraws and CareWf/baseline/trajectory about 9% faster (best of 6
+// alternations: 1.153 against 1.262 ms, 1.312 against 1.427 ms per 8 trajectories), 80 about
+// 5%, 160 the same as 120. The scalar sampler, which must make the same choice as the lanes,
+// is slower for it at n p' from 40 to 120; no model draws one trajectory at a time.
 constexpr double kBtrsThreshold = kBinomialBtrsThreshold;
 
-// The inversion search stops at this count. With mu = n p' < 40, Chernoff's bound
-// P(X >= k) <= e^-mu (e mu / k)^k gives P(X >= 160) < e^-40 (40 e / 160)^160 < 1e-44, far below
+// The inversion search stops at this count. With mu = n p' < 120, Chernoff's bound
+// P(X >= k) <= e^-mu (e mu / k)^k gives P(X >= 320) < e^-120 (120 e / 320)^320 < 1e-49, far below
 // the 2^-53 resolution of a uniform, so the cap changes no result; it only ends the search when
 // rounding leaves u above the total of the computed probabilities.
 constexpr std::int64_t kInversionCap = kBinomialInversionCap;
@@ -244,8 +249,8 @@ BinomialProbability make_probability(const char* function, double p) {
 // precomputed, so only the multiplications by those of n's set bits are left, in the order the
 // squaring loop does them.
 double power_of_complement(const BinomialProbability& probability, std::int64_t n) {
-  // n log q >= -n p' / (1 - p') > -80 for the inversion's n p' < 40: within the exp kernel's
-  // domain. The Estrin form, whose shorter dependency chain the search waits on for less.
+  // n log q >= -n p' / (1 - p') > -240 for the inversion's n p' < 120 (p' <= 1/2): within the
+  // exp kernel's domain. The Estrin form, whose shorter dependency chain the search waits on for less.
   if (n >= 64) return exp_estrin_kernel(static_cast<double>(n) * probability.log_q);
   double result = 1;
   for (std::size_t i = 0; n > 0; n >>= 1, ++i) {

@@ -69,8 +69,8 @@ double sample_beta(RandomStream& stream, double a, double b);
 // The binomial sampler's choices, shared with the lane samplers (engine/lane_samplers.h), which
 // must make the same ones to return the same variates: BTRS from n p' = kBinomialBtrsThreshold
 // on (inversion below), and the inversion search stopped at kBinomialInversionCap.
-inline constexpr double kBinomialBtrsThreshold = 40;
-inline constexpr std::int64_t kBinomialInversionCap = 160;
+inline constexpr double kBinomialBtrsThreshold = 120;
+inline constexpr std::int64_t kBinomialInversionCap = 320;
 
 // The constants of binomial(n, p) that depend on p alone, shared by every draw with that p
 // whatever its n (care_wf draws each provider's leaving and fill probabilities in all regions).

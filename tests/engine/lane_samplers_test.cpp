@@ -176,9 +176,10 @@ std::vector<BinomialProbability> grid_probabilities() {
 // n for a given p: the small counts, both sides of the switch to BTRS (n p' = 40) and of the
 // switch from products of powers to exp (n = 64), the inversion cap, and large counts.
 std::vector<double> grid_n(double p) {
-  std::vector<double> n = {0,   1,   2,   3,   5,   7,    10,   19,    20,    21,    39,   40,
-                           41,  63,  64,  65,  99,  100,  101,  150,   159,   160,   161,  255,
-                           479, 480, 481, 1000, 4321, 20000, 100000};
+  std::vector<double> n = {0,   1,   2,    3,    5,     7,     10,    19,  20,  21,  39,
+                           40,  41,  63,   64,   65,    99,    100,   101, 150, 159, 160,
+                           161, 255, 319,  320,  321,   479,   480,   481, 1000, 4321, 20000,
+                           100000};
   const double p_small = std::min(p, 1 - p);
   if (p_small > 0) {
     const double edge = std::floor(kBinomialBtrsThreshold / p_small);

@@ -545,7 +545,9 @@ constexpr auto kInversion = BinomialSetup::Method::kInversion;
 constexpr auto kBtrs = BinomialSetup::Method::kBtrs;
 
 TEST(SampleBinomial, FitsTheExactPmf) {
-  // Both methods, each near the switch (n p' = 40) and far from it, with p on both sides of 1/2.
+  // Both methods, each near the switch (n p' = kBinomialBtrsThreshold = 120) and far from it,
+  // with p on both sides of 1/2.
+  static_assert(kBinomialBtrsThreshold == 120, "the cases below straddle n p' = 120");
   const BinomialCase cases[] = {
       {1, 0.5, kInversion},
       {5, 0.3, kInversion},
@@ -559,21 +561,24 @@ TEST(SampleBinomial, FitsTheExactPmf) {
       {20, 0.5, kInversion},
       {200, 0.05, kInversion},
       {40, 0.75, kInversion},
-      {79, 0.5, kInversion},
-      {1000, 0.0399, kInversion},
-      {300, 0.1, kInversion},
-      {80, 0.5, kBtrs},
-      {800, 0.05, kBtrs},
-      {160, 0.75, kBtrs},
-      {100, 0.5, kBtrs},
+      {80, 0.5, kInversion},
+      {800, 0.05, kInversion},
+      {239, 0.5, kInversion},
+      {1000, 0.1199, kInversion},
+      {399, 0.7, kInversion},
+      {240, 0.5, kBtrs},
+      {2400, 0.05, kBtrs},
+      {480, 0.75, kBtrs},
+      {300, 0.5, kBtrs},
       {1000, 0.3, kBtrs},
       {10000, 0.05, kBtrs},
       {5000, 0.998, kInversion},
-      {25000, 0.998, kBtrs},
-      {1000000, 4e-5, kBtrs},
+      {60000, 0.998, kBtrs},
+      {1000000, 1e-4, kInversion},
+      {1000000, 1.21e-4, kBtrs},
       {10000000, 0.4, kBtrs},
-      {1000000000, 1 - 3e-8, kInversion},
-      {1000000000, 1 - 5e-8, kBtrs},
+      {1000000000, 1 - 1.1e-7, kInversion},
+      {1000000000, 1 - 1.3e-7, kBtrs},
       {1000000000, 1e-3, kBtrs},
   };
   for (std::uint32_t i = 0; i < std::size(cases); ++i) {
@@ -608,7 +613,8 @@ TEST(SampleBinomial, BtrsHatCoversThePmfAndSqueezeLiesUnderIt) {
   // small (max ratio 0.995, min ratio / v_r 1.005 over a wide grid), so the tolerance is just
   // above the rounding of lgamma.
   for (const double p : {1e-4, 0.01, 0.1, 0.3, 0.5}) {
-    for (const double np : {40.0, 41.0, 50.0, 60.0, 100.0, 1000.0, 1e5}) {
+    for (const double np : {kBinomialBtrsThreshold, kBinomialBtrsThreshold + 1, 150.0, 200.0,
+                            1000.0, 1e5}) {
       const auto n = static_cast<std::int64_t>(std::ceil(np / p));
       const BinomialSetup setup = make_binomial_setup(n, p);
       ASSERT_EQ(setup.method, kBtrs);
@@ -687,9 +693,10 @@ TEST(SampleBinomial, SetupGivesTheSameVariatesAsThePlainCall) {
 
 TEST(SampleBinomial, SharedProbabilityGivesTheSameVariatesAsThePlainCall) {
   // One BinomialProbability serves every n; n from 0 through both sides of 64 (repeated squaring
-  // below, exp and log1p from there) and of n p' = 40 (inversion below, BTRS from there).
-  const std::int64_t ns[] = {0,  1,   2,   9,   20,   39,     40,      63,
-                             64, 65, 479, 480, 1000, 100000, 10000000};
+  // below, exp and log1p from there) and of n p' = kBinomialBtrsThreshold (inversion below, BTRS
+  // from there).
+  const std::int64_t ns[] = {0,   1,   2,   9,   20,   39,   40,     63,      64,
+                             65,  239, 240, 399, 400, 479, 480, 1000, 100000, 10000000};
   const double ps[] = {0.0, 0.001, 0.05, 1.0 / 12.0, 0.3, 0.5, 0.8, 0.999, 1.0};
   for (const double p : ps) {
     const BinomialProbability probability = make_binomial_probability(p);
