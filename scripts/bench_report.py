@@ -178,6 +178,11 @@ def status(value, ok):
     return "n/a" if value is None else ("met" if ok(value) else "NOT met")
 
 
+def fmt_ratio3(x):
+    """A ratio to three decimals: judged against a threshold, it must not round onto it."""
+    return "n/a" if x is None else f"{x:.3f}×"
+
+
 def target_rows(binomial, floor_ratio, peer_ratio, scaling, small_rss, big, a):
     """One row per target of the performance issue, each judged on this run's figures."""
     memory = ratio(big.get("rss"), small_rss)
@@ -187,14 +192,14 @@ def target_rows(binomial, floor_ratio, peer_ratio, scaling, small_rss, big, a):
     return [
         ["binomial throughput >= 3x the scalar BTRS baseline (default mix)",
          fmt_ratio(binomial), status(binomial, lambda x: x >= TARGET_BINOMIAL_SPEEDUP)],
-        ["end to end <= 1.3x the engine's sampling floor", fmt_ratio(floor_ratio),
+        ["end to end <= 1.3x the engine's sampling floor", fmt_ratio3(floor_ratio),
          status(floor_ratio, lambda x: x <= 1.3)],
-        [">= 20x the NumPy peer (2 threads vs 1 process)", fmt_ratio(peer_ratio),
+        [">= 20x the NumPy peer (2 threads vs 1 process)", fmt_ratio3(peer_ratio),
          status(peer_ratio, lambda x: x >= 20)],
-        ["2 threads >= 1.9x 1 thread", fmt_ratio(scaling), status(scaling, lambda x: x >= 1.9)],
+        ["2 threads >= 1.9x 1 thread", fmt_ratio3(scaling), status(scaling, lambda x: x >= 1.9)],
         [f"peak memory flat (save_trajectories = 0): {a.large} within 10% of {a.small}, "
          "under 1 GiB",
-         f"{fmt_ratio(memory)} ({fmt_bytes(big.get('rss'))})",
+         f"{fmt_ratio3(memory)} ({fmt_bytes(big.get('rss'))})",
          status(memory, lambda x: x <= 1.1 and (big.get("rss") or 0) < 2**30)],
         ["10^6 trajectories of the baseline in under 150 s (2 threads)",
          "n/a" if million is None else
