@@ -9,7 +9,8 @@
 //                                       values the model wrote (cell by cell, each cell's values
 //                                       side by side), month by month as the runner steps: per
 //                                       (variable, month), add each region's values to its sketch
-//                                       (add_all), then summarise the 8 regions' moments
+//                                       (the run's SharedSketches, one thread here, so never
+//                                       busy), then summarise the 8 regions' moments
 //                                       (summarise_cells); then push the block's moments into the
 //                                       run's MomentCascade. The values are read from a
 //                                       ready-made buffer of the whole block (the runner's month
@@ -31,6 +32,7 @@
 
 #include "engine/moments.h"
 #include "engine/quantile_sketch.h"
+#include "engine/shared_sketches.h"
 #include "engine/run_settings.h"
 #include "engine/runner.h"
 #include "engine/simulator.h"
@@ -98,6 +100,7 @@ void InsertBlock(benchmark::State& state, Part part) {
   // The parts alone read ready-made block buffers (summarising does not change a buffer).
   const std::vector<double> prepared[2] = {block_buffer(0), block_buffer(1)};
   std::vector<engine::QuantileSketch> sketches(o.cells);
+  engine::SharedSketches shared(o.cells, o.regions);  // the run's sketches, as engine::run has them
   engine::MomentCascade total(o.cells);
   std::size_t b = 0;
   for (auto _ : state) {
@@ -111,9 +114,7 @@ void InsertBlock(benchmark::State& state, Part part) {
         for (std::size_t v = 0; v < o.variables; ++v) {
           const std::size_t c = (v * o.months + t) * o.regions;
           const double* rows = values + c * block;
-          for (std::size_t r = 0; r < o.regions; ++r) {
-            sketches[c + r].add_all(std::span<const double>(rows + r * block, block));
-          }
+          if (!shared.try_add(c, rows, block, block)) shared.add(c, rows, block, block);
           engine::summarise_cells(rows, block, o.regions, block, nodes, c);
         }
       }

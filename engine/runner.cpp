@@ -15,11 +15,13 @@
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <utility>
 
 #include "engine/block_schedule.h"
 #include "engine/cache_line.h"
 #include "engine/moments.h"
 #include "engine/quantile_sketch.h"
+#include "engine/shared_sketches.h"
 
 namespace carecast::engine {
 
@@ -62,11 +64,11 @@ struct Worker {
         parameters(values * block),
         given(parameters.size()),
         buffer(cells.month_total * block + kCacheLineDoubles),
-        sketches(cells.total),
         better_counts(cells.total - cells.outputs, 0) {
     for (std::size_t first = 0; first < block; first += batch) {
       states.push_back(simulator.make_batch_state());
     }
+    deferred.reserve(cells.month_total / cells.regions);
   }
 
   std::unique_ptr<SimulatorScratch> scratch;
@@ -81,8 +83,9 @@ struct Worker {
   std::vector<double> buffer;
   double* month_data() { return align_to_line(buffer.data()); }
   const double* month_data() const { return align_to_line(buffer.data()); }
-  std::vector<QuantileSketch> sketches;     // [cell]
   std::vector<std::uint64_t> better_counts; // [diff cell]
+  // The groups of a month whose sketches were busy (month cell, cell), added after the others.
+  std::vector<std::pair<std::size_t, std::size_t>> deferred;
 };
 
 constexpr double kDraw = std::numeric_limits<double>::quiet_NaN();  // "no value given"
@@ -217,19 +220,20 @@ void buffer_differences(const OutputLayout& layout, const Cells& cells, std::siz
   }
 }
 
-// Adds month t of the block's `count` trajectories to the sketches and the block's moment
+// Adds month t of the block's `count` trajectories to the run's sketches and the block's moment
 // nodes: each row of the month buffer once, for its sketch and its moments together. A
 // (scenario, variable)'s regions are adjacent cells both in the month and over the run, so they
-// are summarised as a group (summarise_cells), their rows still in the L1 cache.
+// are summarised as a group (summarise_cells), their rows still in the L1 cache. A group whose
+// sketches another thread is adding to is added after the month's other groups.
 void summarise_month(const OutputLayout& layout, const Cells& cells, std::size_t block,
-                     std::size_t count, int t, std::span<Moments> nodes, Worker& w) {
+                     std::size_t count, int t, std::span<Moments> nodes, SharedSketches& sketches,
+                     Worker& w) {
   const std::size_t V = layout.variables.size(), R = layout.regions.size();
   const std::size_t month = static_cast<std::size_t>(t);
+  w.deferred.clear();
   const auto group = [&](std::size_t month_cell, std::size_t cell) {
     const double* rows = w.month_data() + month_cell * block;
-    for (std::size_t r = 0; r < R; ++r) {
-      w.sketches[cell + r].add_all(std::span(rows + r * block, count));
-    }
+    if (!sketches.try_add(cell, rows, block, count)) w.deferred.emplace_back(month_cell, cell);
     summarise_cells(rows, block, R, count, nodes, cell);
   };
   for (std::size_t s = 0; s < cells.scenarios; ++s) {
@@ -242,6 +246,9 @@ void summarise_month(const OutputLayout& layout, const Cells& cells, std::size_t
       group(cells.month_difference(k, v, 0),
             cells.outputs + k * cells.per_scenario + layout.index(0, v, month, 0));
     }
+  }
+  for (const auto& [month_cell, cell] : w.deferred) {
+    sketches.add(cell, w.month_data() + month_cell * block, block, count);
   }
 }
 
@@ -271,8 +278,9 @@ RunResult run(const Simulator& simulator, const RunnerOptions& options) {
   tbb::task_arena arena(threads);
   tbb::enumerable_thread_specific<std::unique_ptr<Worker>> workers;
   MomentCascade total(cells.total);
+  SharedSketches sketches(cells.total, cells.regions);
 
-  // A piece of the schedule (a block or less) on worker w: its sketches into w's, its moments as
+  // A piece of the schedule (a block or less) on worker w: its sketches into the run's, its moments as
   // nodes (one per set bit of its trajectory count, as block_nodes makes them). The month buffer
   // keeps a block's stride whatever the piece's count.
   const auto run_piece = [&](Worker& w, BlockSchedule::Piece piece) {
@@ -303,7 +311,7 @@ RunResult run(const Simulator& simulator, const RunnerOptions& options) {
       }
       buffer_differences(layout, cells, block, count, t, w);
       save(layout, w, block, begin, count, t, result);
-      summarise_month(layout, cells, block, count, t, nodes, w);
+      summarise_month(layout, cells, block, count, t, nodes, sketches, w);
     }
     if (options.on_block) options.on_block(count);
     return nodes;
@@ -344,12 +352,11 @@ RunResult run(const Simulator& simulator, const RunnerOptions& options) {
         tbb::simple_partitioner());
   });
 
-  // What is left is per cell, so it runs cell by cell on the arena's threads too. Sketches and
-  // counts are integers: the merge order does not matter.
+  // What is left is per cell, so it runs cell by cell on the arena's threads too. The counts of
+  // "better" are integers: the order of their sums does not matter.
   std::vector<Worker*> all_workers;
   for (auto& slot : workers) all_workers.push_back(slot.get());
   Worker& first = *all_workers.front();
-  std::vector<QuantileSketch>& sketches = first.sketches;
   std::vector<std::uint64_t>& better_counts = first.better_counts;
   for (std::size_t i = 1; i < all_workers.size(); ++i) {
     const Worker& other = *all_workers[i];
@@ -362,8 +369,7 @@ RunResult run(const Simulator& simulator, const RunnerOptions& options) {
   const std::size_t plane = cells.per_scenario / V;
   const std::size_t Q = options.quantiles.size();
   // Plane i of the summaries: scenario i / V's variable i % V, then for i >= S * V the
-  // differences (diff slot (i - S * V) / V): the sketches of its cells merged, then its mean, sd,
-  // quantiles and shares of "better".
+  // differences (diff slot (i - S * V) / V): its mean, sd, quantiles and shares of "better".
   const auto summarise_plane = [&](std::size_t i, std::vector<double>& q) {
     const bool difference = i >= cells.scenarios * V;
     const std::size_t k = difference ? i / V - cells.scenarios : i / V, v = i % V;
@@ -375,9 +381,6 @@ RunResult run(const Simulator& simulator, const RunnerOptions& options) {
     auto& quantile = difference ? result.diff_quantile[s][v] : result.quantile[s][v];
     for (std::size_t c = 0; c < plane; ++c) {
       const std::size_t cell = first_cell + c;
-      for (std::size_t w = 1; w < all_workers.size(); ++w) {
-        sketches[cell].merge(all_workers[w]->sketches[cell]);
-      }
       mean[c] = moments.mean[cell];
       sd[c] = moments.sd(cell);
       sketches[cell].quantiles(options.quantiles, q);
