@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace carecast::engine {
@@ -243,6 +244,11 @@ void MomentCascade::add(std::span<const double> values) {
 }
 
 void MomentCascade::push(Moments&& node) {
+  if (node.level > fold_level_) {
+    throw std::invalid_argument("MomentCascade: a node of 2^" + std::to_string(node.level) +
+                                " trajectories is above the fold level " +
+                                std::to_string(fold_level_));
+  }
   while (!stack_.empty() && stack_.back().level == node.level) {
     Moments earlier = std::move(stack_.back());
     stack_.pop_back();
@@ -250,22 +256,33 @@ void MomentCascade::push(Moments&& node) {
     if (pool_.size() < kPoolSize) pool_.push_back(std::move(node));  // else freed
     node = std::move(earlier);
   }
-  stack_.push_back(std::move(node));
+  if (node.level < fold_level_) {
+    stack_.push_back(std::move(node));
+  } else if (folded_.count == 0) {
+    folded_ = std::move(node);
+  } else {
+    folded_.merge_later(node);
+  }
 }
 
 std::vector<Moments> MomentCascade::take() {
-  std::vector<Moments> out = std::move(stack_);
+  std::vector<Moments> out;
+  if (folded_.count > 0) out.push_back(std::exchange(folded_, Moments{}));
+  for (auto& node : stack_) out.push_back(std::move(node));
   stack_.clear();
   return out;
 }
 
 Moments MomentCascade::finish() {
-  if (stack_.empty()) throw std::logic_error("MomentCascade: nothing was added");
-  Moments result = std::move(stack_.back());
-  stack_.pop_back();
-  while (!stack_.empty()) {
-    Moments earlier = std::move(stack_.back());
-    stack_.pop_back();
+  if (stack_.empty() && folded_.count == 0) {
+    throw std::logic_error("MomentCascade: nothing was added");
+  }
+  std::vector<Moments> nodes = take();
+  Moments result = std::move(nodes.back());
+  nodes.pop_back();
+  while (!nodes.empty()) {
+    Moments earlier = std::move(nodes.back());
+    nodes.pop_back();
     earlier.merge_later(result);
     result = std::move(earlier);
   }

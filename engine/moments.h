@@ -5,7 +5,8 @@
 // as in a binary counter (0+1, 2+3, (0..1)+(2..3), ...), and whatever remains at the end is
 // folded from the most recent node down. A block of 2^k trajectories starting at a multiple of
 // 2^k is then exactly one subtree, so the result is the same for any number of threads and any
-// power-of-two block size. Merges use Chan et al.'s pairwise update of (count, mean, M2).
+// power-of-two block size. Subtrees of 2^kFoldLevel trajectories are summed in order rather
+// than paired further (below), which bounds the cascade's memory. Merges use Chan et al.'s pairwise update of (count, mean, M2).
 #pragma once
 
 #include <cstdint>
@@ -44,15 +45,27 @@ std::vector<Moments> block_nodes(std::size_t cells, std::size_t count);
 void summarise_cells(const double* first_row, std::size_t stride, std::size_t cells,
                      std::size_t count, std::span<Moments> nodes, std::size_t first_cell);
 
+// Subtrees of 2^kFoldLevel trajectories are not paired further but folded one after another, in
+// trajectory order, into a single running node: the cascade then holds at most kFoldLevel + 1
+// nodes, so its memory stops growing with the number of trajectories (for the default baseline
+// a node is 255 KiB). A run of fewer than 3 * 2^kFoldLevel trajectories has the same result, bit
+// for bit, as pairing all the way up (the first fold is a pairing, and so is the last merge of
+// finish()); beyond, the order of the sum is still fixed by the trajectory index alone. Pushed
+// nodes, hence blocks of trajectories, are at most 2^kFoldLevel.
+inline constexpr int kFoldLevel = 14;
+
 class MomentCascade {
  public:
-  explicit MomentCascade(std::size_t cells) : cells_(cells) {}
+  explicit MomentCascade(std::size_t cells, int fold_level = kFoldLevel)
+      : cells_(cells), fold_level_(fold_level) {}
 
   // Adds one trajectory's values; trajectories must come in index order.
   void add(std::span<const double> values);
-  // Adds a finished node (from another cascade), in trajectory order.
+  // Adds a finished node (from another cascade), in trajectory order; its level must not
+  // exceed the fold level (std::invalid_argument).
   void push(Moments&& node);
-  // Hands over the stack, oldest first, leaving the cascade empty.
+  // Hands over the nodes, oldest first (the folded one, then the stack), leaving the cascade
+  // empty.
   std::vector<Moments> take();
   // Folds the stack: the moments of everything added. Leaves the cascade empty.
   Moments finish();
@@ -61,7 +74,9 @@ class MomentCascade {
   Moments fresh_node();
 
   std::size_t cells_;
-  std::vector<Moments> stack_;  // levels strictly decreasing from bottom to top
+  int fold_level_;
+  Moments folded_;              // every subtree of fold level so far, folded in order
+  std::vector<Moments> stack_;  // levels strictly decreasing from bottom to top, below the fold
   std::vector<Moments> pool_;   // a few spare nodes, so add() need not allocate per trajectory
 };
 

@@ -102,6 +102,10 @@ void check(const Simulator& simulator, const RunnerOptions& options) {
     throw std::invalid_argument(
         fmt::format("run: block size must be a power of two, but is {}", options.block_size));
   }
+  if (options.block_size > (std::uint32_t{1} << kFoldLevel)) {
+    throw std::invalid_argument(fmt::format("run: block size must be at most {}, but is {}",
+                                            std::uint32_t{1} << kFoldLevel, options.block_size));
+  }
   if (options.threads < 0) throw std::invalid_argument("run: threads must be >= 0");
   if (options.quantiles.empty()) throw std::invalid_argument("run: no quantiles requested");
   if (layout.cells() == 0) throw std::invalid_argument("run: the model has no outputs");

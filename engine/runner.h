@@ -31,7 +31,8 @@ struct RunnerOptions {
   std::uint64_t seed = 0;
   std::uint64_t trajectories = 1;
   int threads = 0;                // 0: every core oneTBB sees
-  std::uint32_t block_size = 0;   // a power of two; 0: block_size_for(layout)
+  // A power of two, at most 2^kFoldLevel (engine/moments.h); 0: block_size_for(layout).
+  std::uint32_t block_size = 0;
   std::vector<double> quantiles;  // strictly increasing, in (0, 1)
   std::uint64_t save_trajectories = 0;
   // The scenario every other one is compared with (paired, same random numbers).

@@ -74,6 +74,14 @@ TEST(Determinism, BlockSizeMustBeAPowerOfTwo) {
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("power of two"), std::string::npos) << run.output;
   EXPECT_FALSE(std::filesystem::exists(dir / "x.h5"));
+  // Blocks are at most one subtree of the moments' fold level (engine/moments.h).
+  const auto big = testing::run_carecast("run " + std::string(CARECAST_SOURCE_DIR) +
+                                         "/tests/data/tiny.toml -q -n 4 --block-size 32768 -o " +
+                                         (dir / "x.h5").string());
+  EXPECT_EQ(big.exit_code, 2);
+  EXPECT_NE(big.output.find("block size must be at most 16384"), std::string::npos)
+      << big.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "x.h5"));
   std::filesystem::remove_all(dir);
 }
 

@@ -7,6 +7,9 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <vector>
 
 #include "engine/random_stream.h"
 
@@ -139,6 +142,100 @@ TEST(Moments, SplittingIntoAlignedBlocksChangesNothing) {
     EXPECT_EQ(a.mean, b.mean) << block;
     EXPECT_EQ(a.m2, b.m2) << block;
   }
+}
+
+// With fold level 2, subtrees of 4 trajectories are summed one after another in trajectory
+// order, and what is left below 4 is paired as before and merged last; the cascade never holds
+// more than 3 nodes. Built here from its definition: subtree nodes of 4, folded by hand.
+TEST(Moments, SubtreesAtTheFoldLevelAreSummedInOrder) {
+  constexpr int kFold = 2;
+  constexpr std::size_t kSubtree = std::size_t{1} << kFold;
+  for (std::size_t n : {1u, 3u, 4u, 7u, 8u, 11u, 12u, 16u, 37u, 83u}) {
+    const auto values = make_values(n, n);
+    MomentCascade cascade(kCells, kFold);
+    std::size_t most = 0;
+    for (std::size_t j = 0; j < n; ++j) {
+      const double row[kCells] = {values[j], values[n + j], values[2 * n + j]};
+      cascade.add(row);
+      MomentCascade copy = cascade;
+      most = std::max(most, copy.take().size());
+    }
+    EXPECT_LE(most, 3u) << n;
+    const Moments got = cascade.finish();
+
+    // Expected: the subtrees of kSubtree, folded left to right, then the rest's own nodes.
+    const auto part = [&](std::size_t begin, std::size_t count) {
+      std::vector<double> v(kCells * count);
+      for (std::size_t c = 0; c < kCells; ++c) {
+        std::copy_n(values.begin() + static_cast<std::ptrdiff_t>(c * n + begin), count,
+                    v.begin() + static_cast<std::ptrdiff_t>(c * count));
+      }
+      MomentCascade unbounded(kCells, 62);
+      for (auto& node : summarise_block(v, kCells, count, count)) unbounded.push(std::move(node));
+      return unbounded.finish();
+    };
+    const std::size_t whole = n / kSubtree * kSubtree;
+    std::optional<Moments> expected;
+    for (std::size_t begin = 0; begin < whole; begin += kSubtree) {
+      Moments subtree = part(begin, kSubtree);
+      if (!expected) {
+        expected = std::move(subtree);
+      } else {
+        expected->merge_later(subtree);
+      }
+    }
+    if (whole < n) {
+      Moments rest = part(whole, n - whole);
+      if (!expected) {
+        expected = std::move(rest);
+      } else {
+        expected->merge_later(rest);
+      }
+    }
+    EXPECT_EQ(got.count, n);
+    EXPECT_EQ(got.mean, expected->mean) << n;
+    EXPECT_EQ(got.m2, expected->m2) << n;
+  }
+}
+
+// Below 3 subtrees of the fold level the sum is the unbounded pairwise tree's, bit for bit
+// (what keeps results of runs of fewer than 3 * 2^kFoldLevel trajectories as they were); aligned
+// pieces of any size up to the fold level give the same result; a larger piece is refused.
+TEST(Moments, FoldingKeepsSmallRunsAndAnyPiecesAlike) {
+  constexpr int kFold = 3;
+  const std::size_t below = 3 * (std::size_t{1} << kFold) - 1;
+  const auto small = make_values(below, below);
+  MomentCascade folded(kCells, kFold), unbounded(kCells, 62);
+  for (std::size_t j = 0; j < below; ++j) {
+    const double row[kCells] = {small[j], small[below + j], small[2 * below + j]};
+    folded.add(row);
+    unbounded.add(row);
+  }
+  const Moments a = folded.finish(), b = unbounded.finish();
+  EXPECT_EQ(a.mean, b.mean);
+  EXPECT_EQ(a.m2, b.m2);
+
+  const std::size_t n = 83;
+  const auto values = make_values(n, n);
+  std::optional<Moments> first;
+  for (std::size_t block : {1u, 2u, 4u, 8u}) {
+    MomentCascade pieces(kCells, kFold);
+    for (std::size_t begin = 0; begin < n; begin += block) {
+      const std::size_t count = std::min(block, n - begin);
+      std::vector<double> part(kCells * block);
+      for (std::size_t c = 0; c < kCells; ++c) {
+        for (std::size_t j = 0; j < count; ++j) part[c * block + j] = values[c * n + begin + j];
+      }
+      for (auto& node : summarise_block(part, kCells, count, block)) pieces.push(std::move(node));
+    }
+    const Moments m = pieces.finish();
+    if (!first) first = m;
+    EXPECT_EQ(m.mean, first->mean) << block;
+    EXPECT_EQ(m.m2, first->m2) << block;
+  }
+  MomentCascade cascade(kCells, kFold);
+  auto too_big = summarise_block(values, kCells, 16, n);  // one node of 2^4 trajectories
+  EXPECT_THROW(cascade.push(std::move(too_big.front())), std::invalid_argument);
 }
 
 TEST(Moments, AgreeWithTwoPassMeanAndVariance) {
