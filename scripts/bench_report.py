@@ -382,7 +382,7 @@ def main(argv=None):
           f"adds the tape's reads) {fmt_time(replay_ns)}; the runner's "
           f"per-block reduction (sketches and moments, `Reduction/insert/block_buffered`) "
           f"{fmt_time(reduction_ns)}; the rest is the runner's differences and saved trajectories, "
-          "the final merge and summaries, and what the parts cost more together than apart "
+          "the final summaries, and what the parts cost more together than apart "
           "(they share the caches). The runner steps a block's batches a month at a time and "
           "summarises each month from a cache-sized buffer. care_wf steps 8 trajectories in "
           "lanes and "
