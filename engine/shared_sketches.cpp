@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <stdexcept>
+#include <thread>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -10,6 +11,8 @@
 
 namespace carecast::engine {
 namespace {
+
+constexpr int kSpinsBeforeYield = 256;
 
 inline void pause() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -72,8 +75,16 @@ bool SharedSketches::try_add(std::size_t first_cell, const double* rows, std::si
 void SharedSketches::add(std::size_t first_cell, const double* rows, std::size_t stride,
                          std::size_t count) {
   std::atomic<bool>& lock = lock_of(first_cell);
+  // Spins a little (a group's additions take microseconds), then yields: with more threads
+  // than cores the holder may be waiting for this thread's core.
   while (lock.exchange(true, std::memory_order_acquire)) {
-    while (lock.load(std::memory_order_relaxed)) pause();
+    for (int spins = 0; lock.load(std::memory_order_relaxed); ++spins) {
+      if (spins < kSpinsBeforeYield) {
+        pause();
+      } else {
+        std::this_thread::yield();
+      }
+    }
   }
   const Unlock unlock(lock);
   add_locked(first_cell, rows, stride, count);
