@@ -551,11 +551,11 @@ def main(argv=None):
           "summaries, not the HDF5 write); max RSS and the CPU share (user + system time over "
           "wall time; 2.0 = both cores busy throughout) come from `/usr/bin/time -v`. A CPU "
           "share well below the thread count means other work took the cores; the ratios above "
-          "use the faster run of each pair (marked *).")
+          "use the fastest run of each kind (marked *).")
     d.add()
     rows = []
     chosen = {id(t1), id(t2), id(big), id(peer)}
-    order = ["numpy_a", "small_t1_a", "small_t2_a", "numpy_b", "small_t1_b", "small_t2_b"]
+    order = [f"{kind}_{r}" for r in "abcdefghi" for kind in ("numpy", "small_t1", "small_t2")]
     everything = [("numpy_" + r["label"], r, "NumPy peer") for r in peer_runs if "seconds" in r]
     everything += [(r["label"], r, f"carecast, {r.get('threads', '?')} thread(s)")
                    for r in cli_runs if "seconds" in r]
