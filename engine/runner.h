@@ -8,12 +8,13 @@
 // month's outputs of the whole piece land in the month buffer, cell by cell, and are summarised
 // from there while still in the cache. A piece's means and variances come back as MomentCascade
 // subtrees pushed into the run's cascade in piece order (a piece that finishes before an
-// earlier one waits for it), and each thread's quantile sketches and "better than the base"
-// counts (integers) are merged at the end, cell by cell in parallel, as the summaries are read
-// out. Every scenario other than the base is also summarised as its per-trajectory difference
-// from the base. So the summaries are bit-identical for any thread count and any power-of-two
-// block size. Memory grows with the number of trajectories only through the cascade's depth and
-// the sketches' range, which is capped (see docs/engine.md). An exception from the model stops
+// earlier one waits for it); every thread adds to the run's one set of quantile sketches
+// (engine/shared_sketches.h), and each thread's "better than the base" counts (integers) are
+// summed at the end, as the summaries are read out cell by cell in parallel. Every scenario
+// other than the base is also summarised as its per-trajectory difference from the base. So
+// the summaries are bit-identical for any thread count and any power-of-two block size. Memory
+// grows with the number of trajectories only through the sketches' range, which is capped (the
+// cascade's depth stops at its fold level; see docs/engine.md). An exception from the model stops
 // every thread after its current piece and leaves run() as thrown.
 #pragma once
 
