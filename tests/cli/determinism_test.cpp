@@ -34,9 +34,13 @@ TEST(Determinism, ThreadsAndBlockSizesGiveBitIdenticalFiles) {
   const auto two_threads = run_and_read(dir, "t2", common + "--threads 2 --block-size 16");
   const auto small_blocks = run_and_read(dir, "t2b4", common + "--threads 2 --block-size 4");
   const auto large_blocks = run_and_read(dir, "t1b64", common + "--threads 1 --block-size 64");
+  // More threads than this machine's cores, on blocks of 4: threads meet on the run's shared
+  // sketches (engine/shared_sketches.h) and add the groups they found busy later.
+  const auto many_threads = run_and_read(dir, "t4b4", common + "--threads 4 --block-size 4");
   expect_identical(one_thread, two_threads);
   expect_identical(one_thread, small_blocks);
   expect_identical(one_thread, large_blocks);
+  expect_identical(one_thread, many_threads);
   // And a different seed does change the numbers.
   const auto other_seed = run_and_read(dir, "s13", "-n 83 --seed 13 --threads 2");
   EXPECT_NE(one_thread.mean, other_seed.mean);

@@ -122,6 +122,22 @@ TEST(Moments, VectorSummaryIsThePlainTreeBitForBit) {
   }
 }
 
+// The moments of the n trajectories of `values` (values[c * n + j]) pushed into a cascade of
+// fold level `fold` as aligned pieces of `block` trajectories, each summarised on its own.
+Moments in_pieces(const std::vector<double>& values, std::size_t n, std::size_t block,
+                  int fold = kFoldLevel) {
+  MomentCascade pieces(kCells, fold);
+  for (std::size_t begin = 0; begin < n; begin += block) {
+    const std::size_t count = std::min(block, n - begin);
+    std::vector<double> part(kCells * block);
+    for (std::size_t c = 0; c < kCells; ++c) {
+      for (std::size_t j = 0; j < count; ++j) part[c * block + j] = values[c * n + begin + j];
+    }
+    for (auto& node : summarise_block(part, kCells, count, block)) pieces.push(std::move(node));
+  }
+  return pieces.finish();
+}
+
 TEST(Moments, SplittingIntoAlignedBlocksChangesNothing) {
   const std::size_t n = 83;
   const auto values = make_values(n, n);
@@ -129,16 +145,7 @@ TEST(Moments, SplittingIntoAlignedBlocksChangesNothing) {
   for (auto& node : summarise_block(values, kCells, n, n)) whole.push(std::move(node));
   const Moments a = whole.finish();
   for (std::size_t block : {1u, 4u, 16u, 64u}) {
-    MomentCascade pieces(kCells);
-    for (std::size_t begin = 0; begin < n; begin += block) {
-      const std::size_t count = std::min(block, n - begin);
-      std::vector<double> part(kCells * block);
-      for (std::size_t c = 0; c < kCells; ++c) {
-        for (std::size_t j = 0; j < count; ++j) part[c * block + j] = values[c * n + begin + j];
-      }
-      for (auto& node : summarise_block(part, kCells, count, block)) pieces.push(std::move(node));
-    }
-    const Moments b = pieces.finish();
+    const Moments b = in_pieces(values, n, block);
     EXPECT_EQ(a.mean, b.mean) << block;
     EXPECT_EQ(a.m2, b.m2) << block;
   }
@@ -219,16 +226,7 @@ TEST(Moments, FoldingKeepsSmallRunsAndAnyPiecesAlike) {
   const auto values = make_values(n, n);
   std::optional<Moments> first;
   for (std::size_t block : {1u, 2u, 4u, 8u}) {
-    MomentCascade pieces(kCells, kFold);
-    for (std::size_t begin = 0; begin < n; begin += block) {
-      const std::size_t count = std::min(block, n - begin);
-      std::vector<double> part(kCells * block);
-      for (std::size_t c = 0; c < kCells; ++c) {
-        for (std::size_t j = 0; j < count; ++j) part[c * block + j] = values[c * n + begin + j];
-      }
-      for (auto& node : summarise_block(part, kCells, count, block)) pieces.push(std::move(node));
-    }
-    const Moments m = pieces.finish();
+    const Moments m = in_pieces(values, n, block, kFold);
     if (!first) first = m;
     EXPECT_EQ(m.mean, first->mean) << block;
     EXPECT_EQ(m.m2, first->m2) << block;
