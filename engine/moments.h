@@ -6,7 +6,8 @@
 // folded from the most recent node down. A block of 2^k trajectories starting at a multiple of
 // 2^k is then exactly one subtree, so the result is the same for any number of threads and any
 // power-of-two block size. Subtrees of 2^kFoldLevel trajectories are summed in order rather
-// than paired further (below), which bounds the cascade's memory. Merges use Chan et al.'s pairwise update of (count, mean, M2).
+// than paired further (below), which bounds the cascade's memory. Merges use Chan et al.'s
+// pairwise update of (count, mean, M2).
 #pragma once
 
 #include <cstdint>

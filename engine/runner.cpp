@@ -284,9 +284,9 @@ RunResult run(const Simulator& simulator, const RunnerOptions& options) {
   MomentCascade total(cells.total);
   SharedSketches sketches(cells.total, cells.regions);
 
-  // A piece of the schedule (a block or less) on worker w: its sketches into the run's, its moments as
-  // nodes (one per set bit of its trajectory count, as block_nodes makes them). The month buffer
-  // keeps a block's stride whatever the piece's count.
+  // A piece of the schedule (a block or less) on worker w: its values into the run's sketches,
+  // its moments as nodes (one per set bit of its trajectory count, as block_nodes makes them).
+  // The month buffer keeps a block's stride whatever the piece's count.
   const auto run_piece = [&](Worker& w, BlockSchedule::Piece piece) {
     const std::uint64_t begin = piece.begin;
     const std::size_t count = piece.count;
