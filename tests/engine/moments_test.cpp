@@ -122,18 +122,31 @@ TEST(Moments, VectorSummaryIsThePlainTreeBitForBit) {
   }
 }
 
-// The moments of the n trajectories of `values` (values[c * n + j]) pushed into a cascade of
-// fold level `fold` as aligned pieces of `block` trajectories, each summarised on its own.
+// A fold level no test run reaches: the cascade pairs all the way up.
+constexpr int kUnbounded = 62;
+
+// Trajectories [begin, begin + count) of `values` (values[c * n + j]) as a block buffer whose
+// cells are `stride` apart (stride >= count).
+std::vector<double> slice(const std::vector<double>& values, std::size_t n, std::size_t begin,
+                          std::size_t count, std::size_t stride) {
+  std::vector<double> part(kCells * stride);
+  for (std::size_t c = 0; c < kCells; ++c) {
+    for (std::size_t j = 0; j < count; ++j) part[c * stride + j] = values[c * n + begin + j];
+  }
+  return part;
+}
+
+// The moments of the n trajectories of `values` pushed into a cascade of fold level `fold` as
+// aligned pieces of `block` trajectories, each summarised on its own.
 Moments in_pieces(const std::vector<double>& values, std::size_t n, std::size_t block,
                   int fold = kFoldLevel) {
   MomentCascade pieces(kCells, fold);
   for (std::size_t begin = 0; begin < n; begin += block) {
     const std::size_t count = std::min(block, n - begin);
-    std::vector<double> part(kCells * block);
-    for (std::size_t c = 0; c < kCells; ++c) {
-      for (std::size_t j = 0; j < count; ++j) part[c * block + j] = values[c * n + begin + j];
+    for (auto& node : summarise_block(slice(values, n, begin, count, block), kCells, count,
+                                      block)) {
+      pieces.push(std::move(node));
     }
-    for (auto& node : summarise_block(part, kCells, count, block)) pieces.push(std::move(node));
   }
   return pieces.finish();
 }
@@ -171,34 +184,23 @@ TEST(Moments, SubtreesAtTheFoldLevelAreSummedInOrder) {
     const Moments got = cascade.finish();
 
     // Expected: the subtrees of kSubtree, folded left to right, then the rest's own nodes.
-    const auto part = [&](std::size_t begin, std::size_t count) {
-      std::vector<double> v(kCells * count);
-      for (std::size_t c = 0; c < kCells; ++c) {
-        std::copy_n(values.begin() + static_cast<std::ptrdiff_t>(c * n + begin), count,
-                    v.begin() + static_cast<std::ptrdiff_t>(c * count));
+    std::optional<Moments> expected;
+    const auto fold_in = [&](std::size_t begin, std::size_t count) {
+      MomentCascade unbounded(kCells, kUnbounded);
+      for (auto& node : summarise_block(slice(values, n, begin, count, count), kCells, count,
+                                        count)) {
+        unbounded.push(std::move(node));
       }
-      MomentCascade unbounded(kCells, 62);
-      for (auto& node : summarise_block(v, kCells, count, count)) unbounded.push(std::move(node));
-      return unbounded.finish();
+      Moments next = unbounded.finish();
+      if (!expected) {
+        expected = std::move(next);
+      } else {
+        expected->merge_later(next);
+      }
     };
     const std::size_t whole = n / kSubtree * kSubtree;
-    std::optional<Moments> expected;
-    for (std::size_t begin = 0; begin < whole; begin += kSubtree) {
-      Moments subtree = part(begin, kSubtree);
-      if (!expected) {
-        expected = std::move(subtree);
-      } else {
-        expected->merge_later(subtree);
-      }
-    }
-    if (whole < n) {
-      Moments rest = part(whole, n - whole);
-      if (!expected) {
-        expected = std::move(rest);
-      } else {
-        expected->merge_later(rest);
-      }
-    }
+    for (std::size_t begin = 0; begin < whole; begin += kSubtree) fold_in(begin, kSubtree);
+    if (whole < n) fold_in(whole, n - whole);
     EXPECT_EQ(got.count, n);
     EXPECT_EQ(got.mean, expected->mean) << n;
     EXPECT_EQ(got.m2, expected->m2) << n;
@@ -212,7 +214,7 @@ TEST(Moments, FoldingKeepsSmallRunsAndAnyPiecesAlike) {
   constexpr int kFold = 3;
   const std::size_t below = 3 * (std::size_t{1} << kFold) - 1;
   const auto small = make_values(below, below);
-  MomentCascade folded(kCells, kFold), unbounded(kCells, 62);
+  MomentCascade folded(kCells, kFold), unbounded(kCells, kUnbounded);
   for (std::size_t j = 0; j < below; ++j) {
     const double row[kCells] = {small[j], small[below + j], small[2 * below + j]};
     folded.add(row);
