@@ -2,11 +2,11 @@
 //
 // Each thread used to keep a sketch per cell and the run merged them at the end: the sketches
 // are most of a run's memory (13.5 MiB of bins for the default baseline at 10^4 trajectories),
-// so memory grew with the thread count, by that much per thread for the baseline and about
-// seven times as much for four scenarios with their differences. Here the cells are taken in
-// groups of adjacent cells (a run's (scenario, variable, month) regions, as the runner
-// summarises them; to this class only a number of cells), each
-// group under a spin lock held while one thread adds a block's rows of the group. A sketch's
+// so memory grew with the thread count, by that much per thread for the baseline, and for four
+// scenarios with their differences (seven times the cells) by more. Here the cells are taken in
+// groups of adjacent cells (for the runner, a (scenario, variable, month)'s regions; to this
+// class only a number of cells), each group under a spin lock held while one thread adds a
+// block's rows of the group. A sketch's
 // state is integer counts whose sum does not depend on the order of the additions
 // (engine/quantile_sketch.h), so the result is the same bit for bit whichever thread adds
 // first, and the same as merging per-thread sketches. A thread that finds a group busy can add
