@@ -30,6 +30,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -297,19 +298,18 @@ void PhiloxOpenStreamUniform(benchmark::State& state) {
 // The first Philox blocks of 8 streams at once (engine/philox_lanes.h): what the lane samplers
 // pay per lane before their arithmetic. Items are blocks (one per stream).
 void PhiloxLanesFirstBlock(benchmark::State& state) {
-  engine::PhiloxLaneWords counter{};
-  engine::PhiloxLaneWords out;
+  std::array<std::uint32_t, engine::kPhiloxLanes> trajectories{};
   std::uint32_t trajectory = 0;
   for (auto _ : state) {
+    for (std::size_t l = 0; l < engine::kPhiloxLanes; ++l) {
+      trajectories[l] = trajectory + static_cast<std::uint32_t>(l);
+    }
     for (int i = 0; i < kInner / static_cast<int>(engine::kPhiloxLanes); ++i) {
-      for (std::size_t l = 0; l < engine::kPhiloxLanes; ++l) {
-        counter[1][l] = 7;
-        counter[2][l] = kSiteFlow + static_cast<std::uint32_t>(i);
-        counter[3][l] = trajectory + static_cast<std::uint32_t>(l);
-      }
-      engine::philox4x32_lanes(counter, static_cast<std::uint32_t>(kSeed),
-                               static_cast<std::uint32_t>(kSeed >> 32), out);
-      benchmark::DoNotOptimize(out);
+      // As the lane samplers call it: block 0 of month 7, one site, 8 trajectories.
+      auto block = engine::philox4x32_lanes_wide(0, 7, kSiteFlow + static_cast<std::uint32_t>(i),
+                                                 trajectories, static_cast<std::uint32_t>(kSeed),
+                                                 static_cast<std::uint32_t>(kSeed >> 32));
+      benchmark::DoNotOptimize(block);
     }
     trajectory += engine::kPhiloxLanes;
   }

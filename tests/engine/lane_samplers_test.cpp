@@ -64,6 +64,35 @@ TEST(PhiloxLanes, EqualsRandom123) {
   }
 }
 
+// The lane samplers' form: counter words 0-2 shared by the lanes, word 3 per lane, the result in
+// the low halves of 64-bit slots.
+TEST(PhiloxLanes, WideEqualsRandom123) {
+  std::mt19937_64 rng(3);
+  for (int trial = 0; trial < 20000; ++trial) {
+    std::array<std::uint32_t, 3> shared{};
+    for (auto& word : shared) word = static_cast<std::uint32_t>(rng());
+    std::array<std::uint32_t, kPhiloxLanes> c3{};
+    for (auto& lane : c3) lane = static_cast<std::uint32_t>(rng());
+    if (trial % 7 == 0) shared[trial % 3] = 0xffffffffu;
+    if (trial % 11 == 0) shared[(trial + 1) % 3] = 0;
+    if (trial % 5 == 0) c3[trial % 8] = trial % 10 == 0 ? 0 : 0xffffffffu;
+    const auto key0 = trial % 17 == 0 ? 0u : static_cast<std::uint32_t>(rng());
+    const auto key1 = trial % 13 == 0 ? 0xffffffffu : static_cast<std::uint32_t>(rng());
+    const PhiloxWideBlock block =
+        philox4x32_lanes_wide(shared[0], shared[1], shared[2], c3, key0, key1);
+    for (std::size_t l = 0; l < kPhiloxLanes; ++l) {
+      const r123::Philox4x32::ctr_type c = {{shared[0], shared[1], shared[2], c3[l]}};
+      const r123::Philox4x32::key_type k = {{key0, key1}};
+      const auto expected = r123::Philox4x32()(c, k);
+      for (std::size_t w = 0; w < 4; ++w) {
+        const auto slots = std::bit_cast<std::array<std::uint64_t, kPhiloxLanes>>(block[w]);
+        ASSERT_EQ(static_cast<std::uint32_t>(slots[l]), expected.v[w])
+            << "trial " << trial << " lane " << l << " word " << w;
+      }
+    }
+  }
+}
+
 TEST(RandomStream, ResumeContinuesTheStream) {
   std::mt19937_64 rng(2);
   for (int trial = 0; trial < 1000; ++trial) {
