@@ -14,6 +14,12 @@
 //                                     with a DrawTape recorded beforehand), so that the model's
 //                                     own arithmetic shows apart from sampling (the three
 //                                     per-trajectory parameter draws are still sampled).
+//   CareWf/baseline/draws             the sampling floor: the same batches' draws alone, every
+//                                     lane sampler call the model made (parameters, binomial
+//                                     probabilities, binomials, normal shocks) made again with
+//                                     the same inputs at the same stream addresses from an
+//                                     engine::DrawLog recorded beforehand
+//                                     (CareWf::simulate_logging), without the model's arithmetic.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -22,6 +28,7 @@
 #include <vector>
 
 #include "engine/cache_line.h"
+#include "engine/draw_log.h"
 #include "engine/run_settings.h"
 #include "engine/simulator.h"
 #include "models/care_wf.h"
@@ -111,10 +118,52 @@ void Replay(benchmark::State& state) {
       static_cast<double>(tapes[0].values.size()) / static_cast<double>(batch);
 }
 
+// Replays the draw logs of kLogs batches, in turn.
+void Draws(benchmark::State& state) {
+  constexpr std::uint32_t kLogs = 16;
+  const auto doc = carecast::bench::default_document(false);
+  const auto settings = engine::read_run_settings(doc);
+  const auto model = models::make_model(doc, settings);
+  const auto* care_wf = dynamic_cast<const models::CareWf*>(model.get());
+  if (care_wf == nullptr) {
+    state.SkipWithError("the default model is not care_wf");
+    return;
+  }
+  const auto& layout = model->layout();
+  auto scratch = model->make_scratch();
+  const std::size_t batch = model->batch_size();
+  Stage out(layout.cells(), batch);
+  std::vector<double> parameters(layout.scenarios.size() * layout.parameters.size() * batch);
+  std::vector<engine::DrawLog> logs(kLogs);
+  for (std::uint32_t j = 0; j < kLogs; ++j) {
+    care_wf->simulate_logging(settings.seed, j * static_cast<std::uint32_t>(batch), batch,
+                              *scratch, out.output(), parameters, logs[j]);
+  }
+  std::uint32_t j = 0;
+  double sum = 0;
+  for (auto _ : state) {
+    sum += logs[j].replay();
+    j = (j + 1) % kLogs;
+  }
+  benchmark::DoNotOptimize(sum);
+  state.SetItemsProcessed(state.iterations() * layout.months *
+                          static_cast<std::int64_t>(batch));
+  const auto per_trajectory = [&](std::size_t n) {
+    return static_cast<double>(n) / static_cast<double>(batch);
+  };
+  state.counters["months"] = layout.months;
+  state.counters["binomials_per_trajectory"] = per_trajectory(logs[0].binomials());
+  state.counters["normals_per_trajectory"] = per_trajectory(logs[0].normals());
+  state.counters["parameters_per_trajectory"] = per_trajectory(logs[0].parameters());
+  state.counters["probability_makings_per_batch"] =
+      static_cast<double>(logs[0].probability_makings());
+}
+
 }  // namespace
 
 BENCHMARK_CAPTURE(Trajectory, baseline, false)->Name("CareWf/baseline/trajectory");
 BENCHMARK(Replay)->Name("CareWf/baseline/replay");
+BENCHMARK(Draws)->Name("CareWf/baseline/draws");
 BENCHMARK_CAPTURE(Trajectory, all_scenarios, true)->Name("CareWf/all_scenarios/trajectory");
 
 BENCHMARK_MAIN();

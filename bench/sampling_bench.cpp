@@ -24,7 +24,9 @@
 //   TrajectoryDraws     every draw of one baseline trajectory, addressed as care_wf addresses
 //                       them and drawn as care_wf draws them (8 trajectories in lanes, their
 //                       n and p spread as in engine_lanes, probabilities made once a month per
-//                       lane), without the model's arithmetic: the measured sampling floor
+//                       lane), without the model's arithmetic: a check on the measured
+//                       sampling floor, CareWf/baseline/draws (bench/model_bench.cpp), which
+//                       replays the draws the model itself made
 //
 // Throughput is items/s = draws/s (TrajectoryDraws: trajectory-months/s). Fixed seeds throughout.
 #include <benchmark/benchmark.h>

@@ -73,12 +73,15 @@ class CareWf::Draws {
 
   void record_to(DrawTape* tape) { record_ = tape; }
   void replay_from(const DrawTape* tape) { replay_ = tape; }
+  void log_to(engine::DrawLog* log) { log_ = log; }
 
   std::size_t count() const { return count_; }
   double parameter(const engine::Distribution& d, int param, std::size_t lane) const {
     if (expected_ || d.is_fixed() || lane >= count_) return d.mean();
-    engine::RandomStream stream(
-        {address_.seed, address_.trajectory[lane], static_cast<std::uint32_t>(param), 0});
+    const engine::StreamAddress address{address_.seed, address_.trajectory[lane],
+                                        static_cast<std::uint32_t>(param), 0};
+    if (log_ != nullptr) log_->parameter(d, address);
+    engine::RandomStream stream(address);
     return d.draw(stream);
   }
   // A standard normal shock per lane (0 in expected mode).
@@ -87,6 +90,7 @@ class CareWf::Draws {
     x.fill(0.0);
     if (!expected_) {
       engine::sample_standard_normal_lanes(at(site, month), x);
+      if (log_ != nullptr) log_->normal(address_);
       for (std::size_t l = count_; l < kLanes; ++l) x[l] = 0.0;
     }
     keep(x);
@@ -101,6 +105,7 @@ class CareWf::Draws {
     } else {
       for (std::size_t l = count_; l < kLanes; ++l) n[l] = 0.0;
       engine::sample_binomial_lanes(at(site, month), n, p, x);
+      if (log_ != nullptr) log_->binomial(address_, n, p);
     }
     keep(x);
   }
@@ -112,6 +117,7 @@ class CareWf::Draws {
       out.p = p;
     } else {
       engine::make_binomial_probability_lanes(p, out);
+      if (log_ != nullptr) log_->probabilities(p, &out);
     }
   }
   // x = floor(x) in every lane, except in expected mode.
@@ -147,6 +153,7 @@ class CareWf::Draws {
   bool expected_;
   DrawTape* record_ = nullptr;
   const DrawTape* replay_ = nullptr;
+  engine::DrawLog* log_ = nullptr;
   std::size_t cursor_ = 0;
 };
 
@@ -509,6 +516,15 @@ void CareWf::simulate_replaying(std::uint64_t seed, std::uint32_t first, std::si
                                 std::span<double> parameters, const DrawTape& tape) const {
   Draws draws(seed, first, count, mode_ == engine::Mode::expected);
   draws.replay_from(&tape);
+  simulate(std::move(draws), scratch, out, parameters, {});
+}
+
+void CareWf::simulate_logging(std::uint64_t seed, std::uint32_t first, std::size_t count,
+                              engine::SimulatorScratch& scratch, const engine::BatchOutput& out,
+                              std::span<double> parameters, engine::DrawLog& log) const {
+  check_count(count);
+  Draws draws(seed, first, count, mode_ == engine::Mode::expected);
+  draws.log_to(&log);
   simulate(std::move(draws), scratch, out, parameters, {});
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/draw_log.h"
 #include "engine/run_settings.h"
 #include "engine/simulator.h"
 #include "models/care_wf_config.h"
@@ -58,6 +59,11 @@ class CareWf final : public engine::Simulator {
   void simulate_replaying(std::uint64_t seed, std::uint32_t first, std::size_t count,
                           engine::SimulatorScratch& scratch, const engine::BatchOutput& out,
                           std::span<double> parameters, const DrawTape& tape) const;
+  // simulate_batch() with every draw logged, inputs and addresses, into `log` (which holds one
+  // batch): log.replay() then makes the same draws, the model's sampling alone (bench/).
+  void simulate_logging(std::uint64_t seed, std::uint32_t first, std::size_t count,
+                        engine::SimulatorScratch& scratch, const engine::BatchOutput& out,
+                        std::span<double> parameters, engine::DrawLog& log) const;
 
   const CareWfConfig& config(std::size_t scenario) const { return scenarios_[scenario]; }
 

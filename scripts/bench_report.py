@@ -251,22 +251,28 @@ def main(argv=None):
                            ns_per_item(mix[("engine", "shared_stream")]))
 
     draws = sampling.get("TrajectoryDraws")
-    counters = draws["counters"] if draws else {}
+    # The sampling floor: the model's own draws of 16 batches, replayed from a DrawLog.
+    recorded = model.get("CareWf/baseline/draws")
+    counters = (recorded or draws or {}).get("counters", {})
     n_binomial = counters.get("binomials_per_trajectory", 13440)
     n_normal = counters.get("normals_per_trajectory", 0)
     n_param = counters.get("parameters_per_trajectory", 0)
     months = counters.get("months", 120)
     normal_ns = ns_per_item(sampling.get("Normal/stream_per_draw"))
     param_ns = ns_per_item(sampling.get("ParameterDraws/all"))
-    # The sampling floor is TrajectoryDraws: every draw of a baseline trajectory, in lanes, at
-    # care_wf's addresses. The sum of its parts (binomials at the lane sampler's per-draw cost,
-    # normals and parameter draws at the scalar costs) is shown beside it as a check.
+    # The sampling floor is CareWf/baseline/draws: every draw call the model made for baseline
+    # trajectories, replayed with the same inputs at the same addresses. TrajectoryDraws (the
+    # month-0 mix drawn for every month) and the sum of the parts (binomials at the lane
+    # sampler's per-draw cost, normals and parameter draws at the scalar costs) are shown beside
+    # it as checks.
     floor_parts_ns = None
     if lanes_mix_ns is not None:
         floor_parts_ns = (n_binomial * lanes_mix_ns + n_normal * (normal_ns or 0)
                           + n_param * (param_ns or 0))
-    floor_direct_ns = ns_per_item(draws) * months if draws else None
-    floor_ns = floor_direct_ns if floor_direct_ns is not None else floor_parts_ns
+    floor_direct_ns = ns_per_item(draws) * draws["counters"].get("months", 120) if draws else None
+    floor_recorded_ns = ns_per_item(recorded) * months if recorded else None
+    floor_ns = next((f for f in (floor_recorded_ns, floor_direct_ns, floor_parts_ns)
+                     if f is not None), None)
 
     def per_trajectory_ns(run):
         if "seconds" not in run:
@@ -377,7 +383,7 @@ def main(argv=None):
     d.add("Where the time goes, from the figures below, per baseline trajectory on one core: "
           f"the end-to-end run takes {fmt_time(e2e_ns)}; the model with its draws "
           f"(`CareWf/baseline/trajectory`, 8 trajectories in lanes) {fmt_time(model_ns)}; "
-          f"measured apart, its draws alone (the sampling floor, `TrajectoryDraws`) take "
+          f"measured apart, its draws alone (the sampling floor, `CareWf/baseline/draws`) take "
           f"{fmt_time(floor_ns)} and its arithmetic alone (draws replayed from a tape, which "
           f"adds the tape's reads) {fmt_time(replay_ns)}; the runner's "
           f"per-block reduction (sketches and moments, `Reduction/insert/block_buffered`) "
@@ -393,17 +399,24 @@ def main(argv=None):
     d.add()
 
     d.add("**The sampling floor** is what the draws of one baseline trajectory cost with the "
-          "engine's samplers, nothing else, measured directly (`TrajectoryDraws`: "
-          f"{n_binomial:.0f} binomials (7 regions × 4 providers × 4 flows × 120 months), "
-          f"{n_normal:.0f} normal shocks (2 macro + 7 regional a month from month 1, the budget "
-          f"growth each April) and {n_param:.0f} parameter draws, 8 trajectories at a time at "
-          f"care_wf's stream addresses): **{fmt_time(floor_direct_ns)}** per trajectory. The sum "
-          f"of its parts is {n_binomial:.0f} × {fmt_time(lanes_mix_ns)} (lane sampler, default "
-          f"mix) + {n_normal:.0f} × {fmt_time(normal_ns)} (scalar normal) + {n_param:.0f} × "
-          f"{fmt_time(param_ns)} = {fmt_time(floor_parts_ns)}. The model alone "
-          f"(`CareWf/baseline/trajectory`, draws included, no reductions) takes "
-          f"{fmt_time(model_ns)} per trajectory, {fmt_ratio(ratio(model_ns, floor_ns))} the "
-          f"floor.")
+          "engine's samplers, nothing else, measured directly (`CareWf/baseline/draws`, "
+          "bench/model_bench.cpp): 16 batches of 8 baseline trajectories are run once with every "
+          "draw logged (`CareWf::simulate_logging` into an `engine::DrawLog`: each call's stream "
+          "address and inputs), and the benchmark replays the logs, making the same lane sampler "
+          f"calls with the same inputs: per trajectory {n_binomial:.0f} binomials (7 regions × 4 "
+          f"providers × 4 flows × 120 months), {n_normal:.0f} normal shocks (2 macro + 7 "
+          f"regional a month from month 1, the budget growth each April), {n_param:.0f} "
+          "parameter draws, and the binomial probabilities made once a month per provider, as "
+          "the model makes them. That is the same draws, bit for bit (tests/models/"
+          f"care_wf_draw_log_test.cpp): **{fmt_time(floor_recorded_ns)}** per trajectory. Two "
+          "checks beside it: `TrajectoryDraws` (bench/sampling_bench.cpp) draws month 0's mix "
+          "at the parameters' means, lanes spread ±10%, for all 120 months: "
+          f"{fmt_time(floor_direct_ns)}; the sum of the parts is {n_binomial:.0f} × "
+          f"{fmt_time(lanes_mix_ns)} (lane sampler, default mix) + {n_normal:.0f} × "
+          f"{fmt_time(normal_ns)} (scalar normal) + {n_param:.0f} × {fmt_time(param_ns)} = "
+          f"{fmt_time(floor_parts_ns)}. The model alone (`CareWf/baseline/trajectory`, draws "
+          f"included, no reductions) takes {fmt_time(model_ns)} per trajectory, "
+          f"{fmt_ratio(ratio(model_ns, floor_ns))} the floor.")
     d.add()
 
     # ---- sampling ----
