@@ -148,13 +148,13 @@ void Draws(benchmark::State& state) {
   benchmark::DoNotOptimize(sum);
   state.SetItemsProcessed(state.iterations() * layout.months *
                           static_cast<std::int64_t>(batch));
-  const auto per_trajectory = [&](std::size_t n) {
-    return static_cast<double>(n) / static_cast<double>(batch);
-  };
+  // A binomial or normal call draws one variate per lane, so per trajectory; a parameter draw is
+  // one lane's.
   state.counters["months"] = layout.months;
-  state.counters["binomials_per_trajectory"] = per_trajectory(logs[0].binomials());
-  state.counters["normals_per_trajectory"] = per_trajectory(logs[0].normals());
-  state.counters["parameters_per_trajectory"] = per_trajectory(logs[0].parameters());
+  state.counters["binomials_per_trajectory"] = static_cast<double>(logs[0].binomials());
+  state.counters["normals_per_trajectory"] = static_cast<double>(logs[0].normals());
+  state.counters["parameters_per_trajectory"] =
+      static_cast<double>(logs[0].parameters()) / static_cast<double>(batch);
   state.counters["probability_makings_per_batch"] =
       static_cast<double>(logs[0].probability_makings());
 }
