@@ -213,6 +213,7 @@ struct CareWf::MonthPrices {
 
   std::vector<Lanes<double>> wage, share, fee;  // [p][l]
   Lanes<double> fee_avg{};
+  Lanes<double> per_fee_avg{};  // 1 / fee_avg: the regions multiply by it
 
   // `inflation` is (1 + cpi)^(t / 12).
   void compute(const CareWfConfig& c, const Parameters& v, int t, const Lanes<double>& nlw,
@@ -232,17 +233,21 @@ struct CareWf::MonthPrices {
                  : transition == 0.0    ? 1.0
                                         : std::min(1.0, t / (12.0 * transition));
     }
-    Lanes<double> sum{};
+    // The fee's divisions, by care_time (the same for every provider) and by 1 - margin (the
+    // same in every lane), made once each and multiplied by.
+    Lanes<double> sum{}, labour{};
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      labour[l] = (1.0 + v[Param::oncost][l]) / v[Param::care_time][l];
+    }
     for (std::size_t p = 0; p < c.P(); ++p) {
       Lanes<double> w{}, sh{}, f{};  // provider p's, in locals (see "Lane loops" above)
+      const double per_revenue = 1.0 / (1.0 - c.margin[p]);
       for (std::size_t l = 0; l < kLanes; ++l) {
         w[l] = base[l] * (1.0 + c.wage_premium[p]);
         sh[l] = c.share_target.empty()
                     ? c.share[p]
                     : c.share[p] + lam_s[l] * (c.share_target[p] - c.share[p]);
-        f[l] = (w[l] * (1.0 + v[Param::oncost][l]) / v[Param::care_time][l] +
-                c.overhead[p] * inflation[l]) /
-               (1.0 - c.margin[p]);
+        f[l] = (w[l] * labour[l] + c.overhead[p] * inflation[l]) * per_revenue;
         sum[l] += sh[l] * f[l];
       }
       wage[p] = w;
@@ -250,6 +255,7 @@ struct CareWf::MonthPrices {
       fee[p] = f;
     }
     fee_avg = sum;
+    for (std::size_t l = 0; l < kLanes; ++l) per_fee_avg[l] = 1.0 / sum[l];
   }
 };
 
@@ -318,7 +324,7 @@ struct CareWf::Scratch final : engine::SimulatorScratch {
 struct CareWf::ScenarioState {
   ScenarioState(std::size_t R, std::size_t P)
       : budget(R), shock(R), shock_factor(R), stock_new(R * P), stock_settled(R * P),
-        hours_per_post(P) {}
+        hours_per_post(P), posts_per_hour(P) {}
 
   // The scenario's parameters.
   Parameters values;
@@ -329,8 +335,9 @@ struct CareWf::ScenarioState {
   std::vector<Lanes<double>> budget, shock, shock_factor;
   // Staff by region and provider ([r * P + p]).
   std::vector<Lanes<double>> stock_new, stock_settled;
-  // Per provider, the hours of one post in a month: fixed within a scenario.
-  std::vector<Lanes<double>> hours_per_post;
+  // Per provider, the hours of one post in a month, fixed within a scenario, and its inverse,
+  // which the regions multiply by.
+  std::vector<Lanes<double>> hours_per_post, posts_per_hour;
   // The macro state (MODEL.md step 1): wage and unemployment AR(1) terms, the outside wage,
   // unemployment, the wage floors, and the fiscal years begun (the same in every lane).
   Lanes<double> xw{}, z{}, w_out{}, u{}, nlw{}, rlw{};
@@ -643,6 +650,7 @@ void CareWf::start_scenario(std::size_t scenario, const Scratch& s, ScenarioStat
   for (std::size_t p = 0; p < c.P(); ++p) {
     for (std::size_t l = 0; l < kLanes; ++l) {
       st.hours_per_post[p][l] = c.contract_hours[p] * at(Param::care_time)[l] * kWeeksPerMonth;
+      st.posts_per_hour[p][l] = 1.0 / st.hours_per_post[p][l];
     }
   }
 }
@@ -807,7 +815,7 @@ void CareWf::step_scenario(std::size_t scenario, Draws& draws, Scratch& s, Scena
     const Lanes<double> demand =
         client_hours(c, st.population, r, at(Param::prevalence_multiplier), st.shock_factor[r]);
     const LaneVector demand_v = load(demand);
-    const LaneVector affordable = load(st.budget[r]) / load(prices.fee_avg);
+    const LaneVector affordable = load(st.budget[r]) * load(prices.per_fee_avg);
     const LaneVector funded = affordable < demand_v ? affordable : demand_v;  // std::min
     // Sums over the providers.
     LaneVector supplied_sum{}, delivered_sum{}, headcount_sum{}, vacancies_sum{}, leavers_sum{},
@@ -836,7 +844,7 @@ void CareWf::step_scenario(std::size_t scenario, Draws& draws, Scratch& s, Scena
       draws.binomials(n, s.progression, site(p, Flow::progression), t, f.promoted);
       // Vacancies: posts less the staff who stay, floored where draws.floor() floors, then at
       // least 0.
-      const LaneVector short_of = load(prices.share[p]) * funded / load(st.hours_per_post[p]) -
+      const LaneVector short_of = load(prices.share[p]) * funded * load(st.posts_per_hour[p]) -
                                   (fresh0 + settled0 - gone_new - gone_settled);
       store(f.vacant, floors ? floor_at_least_zero(short_of) : at_least_zero(short_of));
     }
