@@ -119,17 +119,19 @@ inline void philox4x32_lanes(const PhiloxLaneWords& counter, std::uint32_t key0,
 #if defined(__AVX2__) || defined(__AVX512F__)
 namespace philox_detail {
 
-// The 10 rounds of Philox4x32 on c, with the key bumped between rounds. The key is bumped in
-// the vector registers, so that it is moved into them once, not once a round.
-inline PhiloxWideBlock rounds(PhiloxWideBlock c, std::uint32_t key0, std::uint32_t key1) {
+// Rounds `first` to 10 (counted from 0) of Philox4x32 on c, {key0, key1} being the key of round
+// `first`, bumped between rounds. The key is bumped in the vector registers, so that it is
+// moved into them once, not once a round.
+inline PhiloxWideBlock rounds(PhiloxWideBlock c, std::uint32_t key0, std::uint32_t key1,
+                              int first = 0) {
   const PhiloxWideWord m0 = splat(PHILOX_M4x32_0);
   const PhiloxWideWord m1 = splat(PHILOX_M4x32_1);
   const PhiloxWideWord bump0 = splat(PHILOX_W32_0);
   const PhiloxWideWord bump1 = splat(PHILOX_W32_1);
   PhiloxWideWord k0 = splat(key0);
   PhiloxWideWord k1 = splat(key1);
-  for (int round = 0; round < 10; ++round) {
-    if (round > 0) {
+  for (int round = first; round < 10; ++round) {
+    if (round > first) {
       k0 = add32(k0, bump0);
       k1 = add32(k1, bump1);
     }
@@ -189,18 +191,10 @@ inline PhiloxWideBlock philox4x32_lanes_wide(std::uint32_t c0, std::uint32_t c1,
   PhiloxWideWord vhi0, vlo0;
   mulhilo(splat(PHILOX_M4x32_0), b0, vhi0, vlo0);
   mulhilo32(PHILOX_M4x32_1, b2, hi1, lo1);
-  PhiloxWideBlock c = {b1 ^ splat(hi1 ^ k0), splat(lo1), vhi0 ^ splat(b3 ^ k1), vlo0};
+  const PhiloxWideBlock c = {b1 ^ splat(hi1 ^ k0), splat(lo1), vhi0 ^ splat(b3 ^ k1), vlo0};
   // Rounds 4 to 10 on every word.
-  const PhiloxWideWord m0 = splat(PHILOX_M4x32_0);
-  const PhiloxWideWord m1 = splat(PHILOX_M4x32_1);
-  for (int round = 3; round < 10; ++round) {
-    bump();
-    PhiloxWideWord h0, l0, h1, l1;
-    mulhilo(m0, c[0], h0, l0);
-    mulhilo(m1, c[2], h1, l1);
-    c = {h1 ^ (c[1] ^ splat(k0)), l1, h0 ^ (c[3] ^ splat(k1)), l0};
-  }
-  return c;
+  bump();
+  return rounds(c, k0, k1, 3);
 }
 
 inline void philox4x32_lanes(const PhiloxLaneWords& counter, std::uint32_t key0,
