@@ -79,65 +79,75 @@ void Trajectory(benchmark::State& state, bool all_scenarios) {
   state.counters["months"] = layout.months;
 }
 
+// The default baseline's care_wf with what a batch of it needs: the Replay and Draws benchmarks
+// record each batch once and then time that record's replay.
+struct BaselineBatches {
+  BaselineBatches()
+      : doc(carecast::bench::default_document(false)),
+        settings(engine::read_run_settings(doc)),
+        model(models::make_model(doc, settings)),
+        care_wf(dynamic_cast<const models::CareWf*>(model.get())),
+        scratch(model->make_scratch()),
+        batch(model->batch_size()),
+        out(model->layout().cells(), batch),
+        parameters(model->layout().scenarios.size() * model->layout().parameters.size() *
+                   batch) {}
+  std::uint32_t first(std::uint32_t j) const { return j * static_cast<std::uint32_t>(batch); }
+
+  engine::ConfigDocument doc;
+  engine::RunSettings settings;
+  std::unique_ptr<engine::Simulator> model;
+  const models::CareWf* care_wf;  // null if the default model is not care_wf
+  std::unique_ptr<engine::SimulatorScratch> scratch;
+  std::size_t batch;
+  Stage out;
+  std::vector<double> parameters;
+};
+
 // Replays tapes recorded for kTapes batches, in turn.
 void Replay(benchmark::State& state) {
   constexpr std::uint32_t kTapes = 16;
-  const auto doc = carecast::bench::default_document(false);
-  const auto settings = engine::read_run_settings(doc);
-  const auto model = models::make_model(doc, settings);
-  const auto* care_wf = dynamic_cast<const models::CareWf*>(model.get());
-  if (care_wf == nullptr) {
+  BaselineBatches b;
+  if (b.care_wf == nullptr) {
     state.SkipWithError("the default model is not care_wf");
     return;
   }
-  const auto& layout = model->layout();
-  auto scratch = model->make_scratch();
-  const std::size_t batch = model->batch_size();
-  Stage out(layout.cells(), batch);
-  std::vector<double> parameters(layout.scenarios.size() * layout.parameters.size() * batch);
-  const auto into = out.output();
+  const auto into = b.out.output();
   std::vector<models::DrawTape> tapes(kTapes);
-  const auto first = [&](std::uint32_t j) { return j * static_cast<std::uint32_t>(batch); };
   for (std::uint32_t j = 0; j < kTapes; ++j) {
-    care_wf->simulate_recording(settings.seed, first(j), batch, *scratch, into, parameters,
-                                tapes[j]);
+    b.care_wf->simulate_recording(b.settings.seed, b.first(j), b.batch, *b.scratch, into,
+                                  b.parameters, tapes[j]);
   }
   std::uint32_t j = 0;
   for (auto _ : state) {
-    care_wf->simulate_replaying(settings.seed, first(j), batch, *scratch, into, parameters,
-                                tapes[j]);
+    b.care_wf->simulate_replaying(b.settings.seed, b.first(j), b.batch, *b.scratch, into,
+                                  b.parameters, tapes[j]);
     j = (j + 1) % kTapes;
-    benchmark::DoNotOptimize(out.data());
+    benchmark::DoNotOptimize(b.out.data());
     benchmark::ClobberMemory();
   }
-  state.SetItemsProcessed(state.iterations() * layout.months *
-                          static_cast<std::int64_t>(batch));
+  state.SetItemsProcessed(state.iterations() * b.model->layout().months *
+                          static_cast<std::int64_t>(b.batch));
   state.counters["scenarios"] = 1;
-  state.counters["months"] = layout.months;
+  state.counters["months"] = b.model->layout().months;
   state.counters["tape_values_per_trajectory"] =
-      static_cast<double>(tapes[0].values.size()) / static_cast<double>(batch);
+      static_cast<double>(tapes[0].values.size()) / static_cast<double>(b.batch);
 }
 
 // Replays the draw logs of kLogs batches, in turn.
 void Draws(benchmark::State& state) {
   constexpr std::uint32_t kLogs = 16;
-  const auto doc = carecast::bench::default_document(false);
-  const auto settings = engine::read_run_settings(doc);
-  const auto model = models::make_model(doc, settings);
-  const auto* care_wf = dynamic_cast<const models::CareWf*>(model.get());
-  if (care_wf == nullptr) {
+  BaselineBatches b;
+  if (b.care_wf == nullptr) {
     state.SkipWithError("the default model is not care_wf");
     return;
   }
-  const auto& layout = model->layout();
-  auto scratch = model->make_scratch();
-  const std::size_t batch = model->batch_size();
-  Stage out(layout.cells(), batch);
-  std::vector<double> parameters(layout.scenarios.size() * layout.parameters.size() * batch);
+  const auto& layout = b.model->layout();
+  const std::size_t batch = b.batch;
   std::vector<engine::DrawLog> logs(kLogs);
   for (std::uint32_t j = 0; j < kLogs; ++j) {
-    care_wf->simulate_logging(settings.seed, j * static_cast<std::uint32_t>(batch), batch,
-                              *scratch, out.output(), parameters, logs[j]);
+    b.care_wf->simulate_logging(b.settings.seed, b.first(j), batch, *b.scratch, b.out.output(),
+                                b.parameters, logs[j]);
   }
   std::uint32_t j = 0;
   double sum = 0;
